@@ -1,0 +1,3 @@
+from acrx.cli.app import main
+
+main()

@@ -1,0 +1,14 @@
+"""Small commands that need nothing but the package itself."""
+
+from __future__ import annotations
+
+import typer
+
+from acrx import __version__
+from acrx.cli.root import app
+
+
+@app.command("version")
+def version() -> None:
+    """Print the acrx version."""
+    typer.echo(f"acrx {__version__}")

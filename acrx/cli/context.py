@@ -1,0 +1,24 @@
+"""What every command gets: consoles (passed in, never global), verbosity, the sandbox dir."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+
+
+@dataclass
+class AppContext:
+    out: Console = field(default_factory=lambda: Console(soft_wrap=True))
+    err: Console = field(default_factory=lambda: Console(stderr=True, soft_wrap=True))
+    verbose: int = 0
+    sandbox_dir: Path | None = None
+
+    @classmethod
+    def from_options(cls, verbose: int, sandbox: Path | None) -> "AppContext":
+        env = os.environ.get("ACRX_SANDBOX")
+        if sandbox is None and env:
+            sandbox = Path(env)
+        return cls(verbose=verbose, sandbox_dir=sandbox)

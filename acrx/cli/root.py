@@ -1,0 +1,45 @@
+"""The Typer root. Command modules register on `app`; nothing here imports an SDK."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from acrx import __version__
+from acrx.cli.context import AppContext
+
+app = typer.Typer(
+    name="acrx",
+    help="Plan, apply and prove cross-account image pulls from ACR Enterprise Edition to ACK.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"acrx {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    verbose: int = typer.Option(0, "-v", "--verbose", count=True, help="More detail; -v shows tracebacks."),
+    sandbox: Optional[Path] = typer.Option(
+        None, "--sandbox", envvar="ACRX_SANDBOX", help="Point every client at the sandbox in DIR."
+    ),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    ctx.obj = AppContext.from_options(verbose, sandbox)
+
+
+def app_context(ctx: typer.Context) -> AppContext:
+    obj = ctx.find_root().obj
+    if obj is None:  # called without the root callback (tests building sub-apps)
+        obj = ctx.find_root().obj = AppContext()
+    return obj
