@@ -1,1 +1,1 @@
-
+"""The moto-style local Alibaba Cloud and cluster. Imports nothing from the rest of acrx."""
