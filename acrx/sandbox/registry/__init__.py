@@ -1,0 +1,1 @@
+"""The sandbox container registry: seeded images and a v2 endpoint with Bearer token auth."""
