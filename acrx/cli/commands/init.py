@@ -1,0 +1,135 @@
+"""`acrx init`: write a commented, valid acrx.yaml for the chosen mode and network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from acrx import facts
+from acrx.cli.root import app, app_context
+from acrx.config import defaults
+from acrx.errors import UsageError
+
+# Placeholders are valid values so the file loads as written; comments say to replace them.
+PLACEHOLDER_CLUSTER_ID = "c0123456789abcdef0123456789abcdef"
+PLACEHOLDER_INSTANCE_ID = "cri-0123456789abcdef"
+
+_MODE_NOTES = {
+    "rrsa": "RRSA: the helper's service account token is exchanged for account A's role, which\n"
+            "# assumes the registry role in account B. Recommended.",
+    "worker-role": "worker-role: the cluster's worker RAM role assumes the registry role in account B.\n"
+                   "# Needs the self-managed addon with tokenMode workerRole.",
+    "access-key": "access-key: a RAM user AccessKey of account B is stored in the ConfigMap IN PLAINTEXT.\n"
+                  "# Rendering it needs --allow-plaintext-access-key.",
+}
+_NETWORK_NOTES = {
+    "public": "the registry's internet endpoint, with an ACL of the cluster's egress IPs",
+    "peering": "a VPC peering connection between the cluster VPC and the registry's linked VPC",
+    "cen": "a CEN transit router joining both VPCs",
+    "none": "acrx changes nothing in the network (you already have a path)",
+}
+
+
+def init_template(mode: str, network: str, *, cluster_id: str, region: str,
+                  instance_id: str, registry_region: str) -> str:
+    flavour = defaults.addon_flavour(mode)
+    lines = [
+        "# acrx.yaml: cross-account image pulls from ACR Enterprise Edition (account B, `registry`)",
+        "# to an ACK cluster (account A, `cluster`). Reference: docs/configuration.md.",
+        "# Print the JSON schema for editor completion with: acrx schema",
+        "version: 1",
+        f"# {_MODE_NOTES[mode]}",
+        f"mode: {mode}",
+        "accounts:",
+        "  # Each alias has ONE credential source: profile, env (names of env vars) or assume_role.",
+        "  # uid is optional; acrx checks it against GetCallerIdentity.",
+        "  cluster:",
+        "    env: {access_key_id: ALIBABA_CLOUD_ACCESS_KEY_ID, access_key_secret: ALIBABA_CLOUD_ACCESS_KEY_SECRET}",
+        "  registry:",
+        "    profile: registry         # an aliyun CLI profile; replace with yours",
+        "cluster:",
+        "  account: cluster",
+        f"  id: {cluster_id}" + ("   # replace with your cluster id" if cluster_id == PLACEHOLDER_CLUSTER_ID else ""),
+        f"  region: {region}",
+        "registries:                   # one entry per ACR EE instance",
+        "  - account: registry",
+        f"    instance_id: {instance_id}"
+        + ("   # replace with your instance id" if instance_id == PLACEHOLDER_INSTANCE_ID else ""),
+        f"    region: {registry_region}",
+        "    # instance_name: acme      # optional; discovered online",
+        "    # domains: []              # optional; default all internet and VPC domains of the instance",
+        f"    expire_duration: {facts.DEFAULT_EXPIRE_DURATION}      # seconds, 3600..43200",
+        "roles:",
+        "  # Names default to acrx-rrsa-<cluster id>, acrx-pull-<cluster id>, acrx-pull-<instance id>.",
+        "  assume_policy: custom       # custom (sts:AssumeRole on the registry role only) | system",
+        "addon:",
+        f"  flavour: {flavour}" + ("          # managed supports rrsa only" if flavour == "managed" else ""),
+        "  service_accounts: [default] # or [\"*\"] for every service account",
+        "  watch_namespaces: [default] # or [all]; avoid system namespaces",
+        "  expiring_threshold: 15m",
+    ]
+    if flavour == "self-managed":
+        lines.append(f"  token_mode: {defaults.token_mode(mode)}")
+    if mode == "access-key":
+        lines += ["  access_key:                 # names of the env vars holding account B's AccessKey",
+                  f"    access_key_id_env: {defaults.DEFAULT_AK_ID_ENV}",
+                  f"    access_key_secret_env: {defaults.DEFAULT_AK_SECRET_ENV}"]
+    lines += [
+        "network:",
+        f"  # {network}: {_NETWORK_NOTES[network]}",
+        f"  mode: {network}",
+    ]
+    if network == "public":
+        lines.append("  allow_any_source: false    # true permits 0.0.0.0/0 in the ACL")
+    if network in ("peering", "cen"):
+        lines += ["  route_to: endpoint         # endpoint (/32 of the VPC endpoint) | vpc (whole VPC CIDR)",
+                  "  private_zone: true         # create PrivateZone records for the VPC domain"]
+    lines += [
+        "verify:",
+        "  # image: <name>-registry-vpc.<region>.cr.aliyuncs.com/<namespace>/<repo>:<tag>",
+        "  namespace: default",
+        "  service_account: default",
+        "  timeout: 5m",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@app.command("init")
+def init(ctx: typer.Context,
+         mode: Annotated[str, typer.Option("--mode", help="rrsa | worker-role | access-key")] = "rrsa",
+         network: Annotated[str, typer.Option("--network", help="public | peering | cen | none")] = "peering",
+         file: Annotated[Path, typer.Option("-f", "--file", help="File to write.")] = Path(defaults.DEFAULT_CONFIG_FILE),
+         force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+         cluster_id: Annotated[Optional[str], typer.Option("--cluster-id")] = None,
+         region: Annotated[Optional[str], typer.Option("--region")] = None,
+         instance_id: Annotated[Optional[str], typer.Option("--instance-id")] = None,
+         registry_region: Annotated[Optional[str], typer.Option("--registry-region")] = None) -> None:
+    """Write a commented acrx.yaml for the chosen mode and network."""
+    import yaml
+
+    from acrx.config.loader import load_config
+
+    if mode not in facts.MODES:
+        raise UsageError(f"{mode!r} is not one of {', '.join(facts.MODES)}", field="--mode")
+    if network not in facts.NETWORK_MODES:
+        raise UsageError(f"{network!r} is not one of {', '.join(facts.NETWORK_MODES)}", field="--network")
+    if file.exists() and not force:
+        raise UsageError(f"{file} exists; pass --force to overwrite it", field="-f/--file")
+    text = init_template(mode, network, cluster_id=cluster_id or PLACEHOLDER_CLUSTER_ID,
+                         region=region or "cn-hangzhou", instance_id=instance_id or PLACEHOLDER_INSTANCE_ID,
+                         registry_region=registry_region or region or "cn-hangzhou")
+    # Validate what we are about to write (flag values included) before touching the disk.
+    from acrx.config.model import AcrxConfig
+    import pydantic
+
+    try:
+        AcrxConfig.model_validate(yaml.safe_load(text))
+    except pydantic.ValidationError as exc:
+        from acrx.config.errors import describe_validation_error
+
+        raise UsageError(describe_validation_error(exc)) from None
+    file.write_text(text, encoding="utf-8")
+    load_config(file, {})  # the written file must load as written
+    app_context(ctx).err.print(f"wrote {file} ({mode}, network {network})", markup=False, highlight=False)

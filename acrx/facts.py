@@ -1,0 +1,205 @@
+"""Every Alibaba Cloud fact acrx relies on, in one place.
+
+Pure constants and tiny pure functions only. A fact marked `# [?]` is not confirmed by an
+official source (see the reference notes); correct it here and everything follows.
+"""
+
+from __future__ import annotations
+
+import re
+
+# --- the component -------------------------------------------------------------------------
+SELF_MANAGED_ADDON = "aliyun-acr-credential-helper"
+MANAGED_ADDON = "managed-aliyun-acr-credential-helper"  # [?] name seen in third-party installs only
+HELPER_NAMESPACE = "kube-system"
+HELPER_SERVICE_ACCOUNT = "aliyun-acr-credential-helper"
+CONFIGMAP_NAMESPACE = "kube-system"
+CONFIGMAP_NAME = "acr-configuration"
+# The helper names its Secrets acr-credential-<hash> or acr-credential-secret-aggregation.
+HELPER_SECRET_PREFIX = "acr-credential-"  # [?] naming changed between versions; match the prefix
+
+# ConfigMap keys the self-managed component reads (kube-system/acr-configuration).
+CM_SERVICE_ACCOUNT = "service-account"
+CM_WATCH_NAMESPACE = "watch-namespace"
+CM_EXPIRING_THRESHOLD = "expiring-threshold"
+CM_NOTIFY_EMAIL = "notify-email"
+CM_REGISTRY_INFO = "acr-registry-info"
+CM_RRSA = "rrsa"
+
+# Keys of one acr-registry-info entry; the managed AcrInstanceInfo entries use the same names.
+RI_INSTANCE_ID = "instanceId"
+RI_REGION_ID = "regionId"
+RI_DOMAINS = "domains"
+RI_ASSUME_ROLE_ARN = "assumeRoleARN"
+RI_EXPIRE_DURATION = "expireDuration"
+RI_RRSA_ROLE_ARN = "rrsaRoleARN"
+RI_RRSA_PROVIDER_ARN = "rrsaOIDCProviderRoleARN"
+RI_ACCESS_KEY_ID = "customAccessKey"
+RI_ACCESS_KEY_SECRET = "customAccessKeySecret"
+
+# Managed addon config: a JSON string with these keys.
+MA_INSTANCE_INFO = "AcrInstanceInfo"  # [?] JSON spelling from third-party installs, not an API doc
+MA_ENABLE_RRSA = "enableRRSA"  # [?] same source; a boolean
+MA_WATCH_NAMESPACE = "watchNamespace"  # [?] same source
+MA_SERVICE_ACCOUNT = "serviceAccount"  # [?] same source
+MA_EXPIRING_THRESHOLD = "expiringThreshold"  # [?] same source
+MA_NOTIFY_EMAIL = "notifyEmail"  # [?] console label only
+# expireDuration is written as an integer in the managed config as in the ConfigMap.
+MA_EXPIRE_DURATION_IS_INT = True  # [?] its type in config_schema is unknown
+
+# Self-managed addon install parameter.
+SM_TOKEN_MODE_KEY = "tokenMode"  # [?] documented parameter; JSON spelling not seen in an API call
+TOKEN_MODES = ("auto", "managedRole", "workerRole")
+TOKEN_MODE_FOR_MODE = {"rrsa": "auto", "access-key": "auto", "worker-role": "workerRole"}
+
+# --- modes, flavours and where they run -------------------------------------------------------
+MODES = ("rrsa", "worker-role", "access-key")
+FLAVOURS = ("managed", "self-managed")
+NETWORK_MODES = ("public", "peering", "cen", "none")
+# The managed edition supports RRSA only for cross-account pulls.
+FLAVOURS_FOR_MODE = {"rrsa": ("managed", "self-managed"), "worker-role": ("self-managed",),
+                     "access-key": ("self-managed",)}
+DEFAULT_FLAVOUR_FOR_MODE = {"rrsa": "managed", "worker-role": "self-managed",
+                            "access-key": "self-managed"}
+# The component accepts `*` for every SA and `all` for every namespace.
+ALL_SERVICE_ACCOUNTS = "*"
+ALL_NAMESPACES = "all"
+
+# Cluster kinds, from DescribeClusterDetail's cluster_type, profile and cluster_spec.
+PRO_SPEC = "ack.pro.small"
+
+
+def cluster_kind(cluster_type: str, profile: str | None, cluster_spec: str | None) -> str:
+    """basic | pro | dedicated | edge | serverless-basic | serverless-pro."""
+    ctype = (cluster_type or "").lower()
+    prof = (profile or "").lower()
+    pro = (cluster_spec or "") == PRO_SPEC
+    if ctype == "kubernetes":
+        return "dedicated"
+    if ctype == "ask" or prof == "serverless":  # [?] older Serverless clusters report type Ask
+        return "serverless-pro" if pro else "serverless-basic"
+    if prof == "edge":
+        return "edge"
+    return "pro" if pro else "basic"
+
+
+# Support matrix (issue 5, "Preflight", from the component docs): kinds and minimum version.
+MODE_SUPPORT = {
+    "rrsa": (("basic", "pro", "edge", "serverless-pro"), (1, 22)),
+    "worker-role": (("basic", "pro", "dedicated"), (1, 20)),
+    "access-key": (("basic", "pro", "dedicated"), (1, 20)),
+}
+FLAVOUR_SUPPORT = {
+    "managed": (("pro", "serverless-basic", "serverless-pro", "edge"), (1, 22)),
+    "self-managed": (("basic", "pro", "dedicated"), (1, 20)),
+}
+
+
+def version_tuple(version: str) -> tuple[int, int]:
+    """'1.22.15-aliyun.1' -> (1, 22). Unparseable versions sort lowest."""
+    match = re.match(r"v?(\d+)\.(\d+)", version or "")
+    return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+
+
+def is_supported(entry: tuple[tuple[str, ...], tuple[int, int]], kind: str, version: str) -> bool:
+    kinds, minimum = entry
+    return kind in kinds and version_tuple(version) >= minimum
+
+
+# --- RRSA ---------------------------------------------------------------------------------------
+OIDC_AUDIENCE = "sts.aliyuncs.com"
+ISSUER_PATTERN = "https://oidc-ack-{region}.oss-{region}.aliyuncs.com/{cluster_id}"  # [?] likely
+
+
+def issuer_url(region: str, cluster_id: str) -> str:
+    return ISSUER_PATTERN.format(region=region, cluster_id=cluster_id)
+
+
+def first_issuer(issuer_field: str) -> str:
+    """rrsa_config.issuer is comma-separated; the first value is the token issuer."""
+    return (issuer_field or "").split(",")[0].strip()
+
+
+def oidc_provider_name(cluster_id: str) -> str:
+    return f"ack-rrsa-{cluster_id}"
+
+
+def oidc_subject(namespace: str, service_account: str) -> str:
+    return f"system:serviceaccount:{namespace}:{service_account}"
+
+
+HELPER_OIDC_SUBJECT = oidc_subject(HELPER_NAMESPACE, HELPER_SERVICE_ACCOUNT)
+
+# --- ARNs ---------------------------------------------------------------------------------------
+
+
+def role_arn(uid: str, role_name: str) -> str:
+    return f"acs:ram::{uid}:role/{role_name}"
+
+
+def role_policy_resource(uid: str, role_name: str) -> str:
+    """A role as the Resource of a permission policy (sts:AssumeRole on it)."""
+    return f"acs:ram:*:{uid}:role/{role_name}"
+
+
+def oidc_provider_arn(uid: str, cluster_id: str) -> str:
+    return f"acs:ram::{uid}:oidc-provider/{oidc_provider_name(cluster_id)}"
+
+
+def cr_instance_arn(region: str, uid: str, instance_id: str) -> str:
+    return f"acs:cr:{region}:{uid}:instance/{instance_id}"
+
+
+def cr_repository_arn(region: str, uid: str, instance_id: str, repo: str = "*") -> str:
+    """repo is `*`, `<namespace>/*` or `<namespace>/<repo>`."""
+    return f"acs:cr:{region}:{uid}:repository/{instance_id}/{repo}"
+
+
+ROLE_ARN_RE = re.compile(r"^acs:ram::(?P<uid>\d+):role/(?P<name>[A-Za-z0-9.\-]{1,64})$")
+OIDC_PROVIDER_ARN_RE = re.compile(r"^acs:ram::(?P<uid>\d+):oidc-provider/(?P<name>[A-Za-z0-9.\-]{1,128})$")
+
+
+def role_name_from_arn(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
+
+
+def uid_from_arn(arn: str) -> str:
+    return arn.split(":")[3]
+
+
+# --- registry domains ---------------------------------------------------------------------------
+
+
+def registry_domain(instance_name: str, region: str) -> str:
+    return f"{instance_name}-registry.{region}.cr.aliyuncs.com"
+
+
+def registry_vpc_domain(instance_name: str, region: str) -> str:
+    return f"{instance_name}-registry-vpc.{region}.cr.aliyuncs.com"
+
+
+def default_domains(instance_name: str, region: str) -> list[str]:
+    """All system domains of an instance: internet and VPC."""
+    return [registry_domain(instance_name, region), registry_vpc_domain(instance_name, region)]
+
+
+# --- RAM ----------------------------------------------------------------------------------------
+PULL_ACTIONS = ("cr:GetAuthorizationToken", "cr:ListInstanceEndpoint", "cr:PullRepository")
+ASSUME_ROLE_ACTION = "sts:AssumeRole"
+SYSTEM_ASSUME_POLICY = "AliyunSTSAssumeRoleAccess"
+POLICY_VERSION = "1"
+MAX_SESSION_MIN = 3600
+MAX_SESSION_MAX = 43200
+DEFAULT_EXPIRE_DURATION = 3600
+ROLE_NAME_RE = re.compile(r"^[A-Za-z0-9.\-]{1,64}$")
+POLICY_NAME_RE = re.compile(r"^[A-Za-z0-9\-]{1,128}$")
+POLICY_DOCUMENT_MAX_BYTES = 6144
+
+# --- id formats ---------------------------------------------------------------------------------
+CLUSTER_ID_RE = re.compile(r"^c[0-9a-f]{32}$")
+INSTANCE_ID_RE = re.compile(r"^cri-[a-z0-9]{16}$")  # [?] every id seen has 16 characters
+UID_RE = re.compile(r"^\d{16}$")  # [?] every account id seen has 16 digits
+REGION_RE = re.compile(r"^[a-z]{2}-[a-z]+(?:-[a-z0-9]+)*$")
+VPC_ID_RE = re.compile(r"^vpc-[a-z0-9]{8,32}$")
+VSWITCH_ID_RE = re.compile(r"^vsw-[a-z0-9]{8,32}$")
+CEN_ID_RE = re.compile(r"^cen-[a-z0-9]{8,32}$")
