@@ -63,6 +63,9 @@ class RouteTable:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, the body waits for the delayed
+    # ACK (~40 ms a call). Latency is a knob, not an accident.
+    disable_nagle_algorithm = True
     server: "CloudServer._Server"
 
     def log_message(self, fmt, *args):  # quiet; the call log is the record
@@ -89,7 +92,7 @@ class _Handler(BaseHTTPRequestHandler):
         request_id = world.ids.request_id()
         req = Request(world=world, method=self.command, path=raw_path, headers=headers,
                       params={**query, **form}, body=body, path_params=path_params, request_id=request_id)
-        status, error_code = 500, None
+        status, error_code, reply = 500, None, None
         try:
             if route is None:
                 raise ApiError("InvalidAction.NotFound" if style == "rpc" else "NotFound",
@@ -100,7 +103,6 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(knobs.latency_s)
             if knobs.roll(knobs.reset_rate, route.action):
                 status, error_code = 0, "ConnectionReset"
-                self._drop()
                 return
             if knobs.roll(knobs.throttle_rate, route.action):
                 err = throttled()
@@ -117,20 +119,26 @@ class _Handler(BaseHTTPRequestHandler):
                     resource = route.resource(req) if route.resource else f"acs:{route.product}:{req.region or '*'}:{req.account}:*"
                     req.authorize(f"{route.product}:{route.action}", resource)
                 result = route.handler(req)
-            status = self._respond(result, style, request_id)
+            reply = self._success(result, style, request_id)
+            status = reply[0]
         except ApiError as err:
             status, error_code = err.status, err.code
-            self._error(err, style, request_id)
+            reply = self._failure(err, style, request_id)
         except Exception:  # a sandbox bug: answer as the cloud's InternalError, and tell the operator
             traceback.print_exc(file=sys.stderr)
             status, error_code = 500, "InternalError"
-            self._error(ApiError("InternalError", "The request processing has failed due to some unknown error.", 500),
-                        style, request_id)
+            reply = self._failure(ApiError("InternalError", "The request processing has failed due to some unknown error.", 500),
+                                  style, request_id)
         finally:
+            # Recorded before the reply goes out, so a caller that got its answer sees its call.
             if route is not None:
                 world.calls.record(Call(route.service, route.action,
                                         req.principal.account if req.principal else None, req.region,
                                         route.writes, status, error_code, started, time.time()))
+            if reply is None:
+                self._drop()
+            else:
+                self._send(*reply, request_id)
 
     # -- writing --------------------------------------------------------------------------
     def _drop(self) -> None:
@@ -140,7 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    def _send(self, status: int, payload, request_id: str, extra: dict[str, str] | None = None) -> None:
+    def _send(self, status: int, payload, extra: dict[str, str] | None, request_id: str) -> None:
         data = b"" if payload is None else json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json;charset=utf-8")
@@ -152,16 +160,16 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(data)
 
-    def _respond(self, result, style: str, request_id: str) -> int:
+    @staticmethod
+    def _success(result, style: str, request_id: str) -> tuple:
         response = result if isinstance(result, Response) else Response(result)
         body = response.body
         if style == "rpc":
             body = dict(body or {})
             body.setdefault("RequestId", request_id)
-        self._send(response.status, body, request_id, response.headers)
-        return response.status
+        return response.status, body, response.headers
 
-    def _error(self, err: ApiError, style: str, request_id: str) -> None:
+    def _failure(self, err: ApiError, style: str, request_id: str) -> tuple:
         host = self.headers.get("Host", "")
         if style == "rpc":
             payload = {"RequestId": request_id, "HostId": host, "Code": err.code, "Message": err.message,
@@ -173,7 +181,7 @@ class _Handler(BaseHTTPRequestHandler):
             if err.access_denied_detail:
                 payload["accessDeniedDetail"] = err.access_denied_detail
         extra = {"x-acs-retry-after": str(err.retry_after_ms)} if err.retry_after_ms else None
-        self._send(err.status, payload, request_id, extra)
+        return err.status, payload, extra
 
 
 class CloudServer:
@@ -194,7 +202,7 @@ class CloudServer:
     def start(self, host: str = "127.0.0.1", port: int = 0) -> "CloudServer":
         self._httpd = self._Server((host, port), _Handler)
         self._httpd.cloud = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="sandbox-cloud", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="sandbox-cloud", daemon=True)
         self._thread.start()
         return self
 

@@ -1,0 +1,1 @@
+"""Sandbox RAM (2015-05-01): roles, policies, users, AccessKeys, tags and OIDC providers."""
