@@ -1,0 +1,153 @@
+"""The seeded world: two accounts, their networks, an ACK cluster and an ACR EE instance.
+
+`Scenario` holds every fact a test may vary; `VARIANTS` names the ones the tests and the demo
+use. `seed(world, scenario)` builds the world through the services' own seed methods and returns
+the ids it made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from acrx.sandbox.registry.images import ImageStore, image_size
+
+
+@dataclass(frozen=True)
+class Scenario:
+    seed: int = 0
+    region_a: str = "cn-hangzhou"
+    region_b: str = "cn-hangzhou"
+    zone_a: str = "cn-hangzhou-h"
+    zone_b: str = "cn-hangzhou-i"
+    vpc_a_cidr: str = "192.168.0.0/16"
+    vpc_a_secondary: tuple[str, ...] = ()
+    node_vswitch_cidr: str = "192.168.0.0/24"
+    pod_vswitch_cidr: str = "192.168.8.0/22"
+    vpc_b_cidr: str = "10.10.0.0/16"
+    vswitch_b_cidr: str = "10.10.1.0/24"
+    egress_eip: str = "203.0.113.20"      # TEST-NET-3: never a real address
+    nat_gateway: bool = True              # False: a cluster without internet egress
+    cluster_name: str = "prod-a"
+    cluster_type: str = "ManagedKubernetes"
+    cluster_profile: str = "Default"
+    cluster_spec: str = "ack.pro.small"
+    k8s_version: str = "1.30.1-aliyun.1"
+    cluster_state: str = "running"
+    instance_name: str = "acme"
+    instance_spec: str = "Enterprise_Standard"
+    instance_status: str = "RUNNING"
+    vpc_link: bool = True                 # the instance's VPC endpoint linked to B's VPC
+    namespace: str = "team"
+    extra_tags: tuple[str, ...] = field(default=())
+
+    def but(self, **changes) -> "Scenario":
+        return replace(self, **changes)
+
+
+VARIANTS: dict[str, Scenario] = {
+    "default": Scenario(),
+    "overlap": Scenario(vpc_b_cidr="192.168.0.0/16", vswitch_b_cidr="192.168.100.0/24"),
+    "vpc-100": Scenario(vpc_a_cidr="100.72.0.0/16", node_vswitch_cidr="100.72.0.0/24",
+                        pod_vswitch_cidr="100.72.8.0/22"),
+    "basic": Scenario(cluster_spec="ack.standard"),
+    "serverless": Scenario(cluster_type="ManagedKubernetes", cluster_profile="Serverless"),
+    "old-k8s": Scenario(k8s_version="1.21.3-aliyun.1"),
+    "cluster-stopped": Scenario(cluster_state="stopped"),
+    "instance-not-running": Scenario(instance_status="STARTING"),
+    "cross-region": Scenario(region_b="cn-shanghai", zone_b="cn-shanghai-b"),
+    "no-egress": Scenario(nat_gateway=False),
+    "basic-edition": Scenario(instance_spec="Enterprise_Basic"),
+}
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """What the seeding made, for the state files and the tests."""
+
+    account_a: str
+    account_b: str
+    cluster_id: str
+    region_a: str
+    region_b: str
+    vpc_a: str
+    node_vswitch: str
+    pod_vswitch: str
+    route_table_a: str
+    vpc_b: str
+    vswitch_b: str
+    route_table_b: str
+    instance_id: str
+    instance_name: str
+    vpc_endpoint_ip: str | None
+    domain_public: str
+    domain_vpc: str
+    namespace: str
+    image_repo: str
+    image_tag: str
+    image_size: int
+    worker_role: str | None
+
+
+def seed(world, scenario: Scenario, images: ImageStore) -> Seeded:
+    a = world.add_account("cluster", scenario.region_a)
+    b = world.add_account("registry", scenario.region_b)
+
+    vpc_a_backend = world.backend("vpc", a.uid, scenario.region_a)
+    vpc_a = vpc_a_backend.seed_vpc(scenario.vpc_a_cidr, secondary_cidrs=scenario.vpc_a_secondary, name="ack-vpc")
+    node_vsw = vpc_a_backend.seed_vswitch(vpc_a.vpc_id, scenario.node_vswitch_cidr, scenario.zone_a, name="nodes")
+    pod_vsw = vpc_a_backend.seed_vswitch(vpc_a.vpc_id, scenario.pod_vswitch_cidr, scenario.zone_a, name="pods")
+    if scenario.nat_gateway:
+        vpc_a_backend.seed_nat_gateway(vpc_a.vpc_id, node_vsw.vswitch_id, [scenario.egress_eip],
+                                       [node_vsw.vswitch_id, pod_vsw.vswitch_id])
+
+    cluster = world.backend("cs", a.uid, scenario.region_a).seed_cluster(
+        scenario.cluster_name, cluster_type=scenario.cluster_type, profile=scenario.cluster_profile,
+        cluster_spec=scenario.cluster_spec, version=scenario.k8s_version, state=scenario.cluster_state,
+        vpc_id=vpc_a.vpc_id, vswitch_ids=[node_vsw.vswitch_id, pod_vsw.vswitch_id])
+    worker_role = getattr(cluster, "worker_ram_role_name", None)
+    if worker_role:
+        _seed_worker_role(world, a.uid, worker_role)
+
+    vpc_b_backend = world.backend("vpc", b.uid, scenario.region_b)
+    vpc_b = vpc_b_backend.seed_vpc(scenario.vpc_b_cidr, name="acr-vpc")
+    vsw_b = vpc_b_backend.seed_vswitch(vpc_b.vpc_id, scenario.vswitch_b_cidr, scenario.zone_b, name="acr")
+
+    cr = world.backend("cr", b.uid, scenario.region_b)
+    instance = cr.seed_instance(scenario.instance_name, spec=scenario.instance_spec,
+                                status=scenario.instance_status)
+    endpoint_ip = None
+    if scenario.vpc_link:
+        endpoint_ip = _first_host(scenario.vswitch_b_cidr, offset=10)
+        cr.seed_vpc_link(instance.instance_id, vpc_b.vpc_id, vsw_b.vswitch_id, endpoint_ip)
+    cr.seed_namespace(instance.instance_id, scenario.namespace)
+    seeded_images = images.seed_defaults(instance.instance_id, scenario.namespace)
+    for repo in sorted({ref.rpartition(":")[0] for ref in seeded_images}):
+        cr.seed_repository(instance.instance_id, scenario.namespace, repo.split("/", 1)[1], store=images)
+    nginx_ref = next(ref for ref in seeded_images if ref.endswith("/nginx:v1"))
+    return Seeded(
+        account_a=a.uid, account_b=b.uid, cluster_id=cluster.cluster_id,
+        region_a=scenario.region_a, region_b=scenario.region_b,
+        vpc_a=vpc_a.vpc_id, node_vswitch=node_vsw.vswitch_id, pod_vswitch=pod_vsw.vswitch_id,
+        route_table_a=node_vsw.route_table_id, vpc_b=vpc_b.vpc_id, vswitch_b=vsw_b.vswitch_id,
+        route_table_b=vsw_b.route_table_id, instance_id=instance.instance_id,
+        instance_name=scenario.instance_name, vpc_endpoint_ip=endpoint_ip,
+        domain_public=f"{scenario.instance_name}-registry.{scenario.region_b}.cr.aliyuncs.com",
+        domain_vpc=f"{scenario.instance_name}-registry-vpc.{scenario.region_b}.cr.aliyuncs.com",
+        namespace=scenario.namespace, image_repo=nginx_ref.rpartition(":")[0], image_tag="v1",
+        image_size=image_size(seeded_images[nginx_ref]), worker_role=worker_role)
+
+
+def _seed_worker_role(world, account: str, name: str) -> None:
+    """ACK creates the worker role with a trust policy for ECS; acrx never manages it."""
+    import json
+
+    trust = {"Version": "1", "Statement": [{"Action": "sts:AssumeRole", "Effect": "Allow",
+                                            "Principal": {"Service": ["ecs.aliyuncs.com"]}}]}
+    world.backend("ram", account, "global").create_role(name, json.dumps(trust),
+                                                        description="ACK worker role", max_session_duration=3600)
+
+
+def _first_host(cidr: str, offset: int) -> str:
+    import ipaddress
+
+    return str(ipaddress.ip_network(cidr)[offset])

@@ -1,0 +1,1 @@
+"""Sandbox PrivateZone (2018-01-01): zones, records and VPC bindings."""

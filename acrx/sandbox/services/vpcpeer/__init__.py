@@ -1,0 +1,1 @@
+"""Sandbox VpcPeer (2022-01-01): VPC peering connections across accounts and regions."""
