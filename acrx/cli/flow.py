@@ -1,0 +1,134 @@
+"""The one flow every planning command shares: load config, build the session, plan, show,
+confirm, apply, report. Commands only choose which steps run and which flags they take."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import typer
+
+from acrx.cli.context import AppContext
+from acrx.errors import ChangesPending, UsageError
+
+DEFAULT_CONFIG = Path("acrx.yaml")
+OUTPUT_FORMATS = ("table", "json")
+
+
+def state_dir() -> Path:
+    """Where journals live: $ACRX_STATE_DIR, else ./.acrx (created 0700 on first write)."""
+    return Path(os.environ.get("ACRX_STATE_DIR", ".acrx"))
+
+
+@dataclass
+class RunOptions:
+    dry_run: bool = False
+    yes: bool = False
+    output: str = "table"
+    detailed_exitcode: bool = False
+    out: Path | None = None
+
+    def check(self) -> None:
+        if self.output not in OUTPUT_FORMATS:
+            raise UsageError(f"unknown output format {self.output!r}; use table or json", field="--output")
+
+
+def load_config(path: Path | None, overrides: dict[str, Any]):
+    from acrx.config.loader import load_config as _load
+
+    if path is not None and not path.exists():
+        if path != DEFAULT_CONFIG:
+            raise UsageError(f"{path} does not exist", field="--file", hint="run `acrx init` to write one")
+        path = None
+    return _load(path, overrides)
+
+
+def open_session(actx: AppContext, config):
+    from acrx.cloud.sandbox_target import SandboxTarget
+    from acrx.cloud.session import CloudSession
+
+    sandbox = SandboxTarget.load(actx.sandbox_dir) if actx.sandbox_dir else None
+    return CloudSession(config, sandbox)
+
+
+def step_context(actx: AppContext, config, options=None):
+    from acrx.steps.context import StepContext
+
+    session = open_session(actx, config)
+    return StepContext(config, session, options, warn=lambda m: actx.err.print(f"warning: {m}", highlight=False),
+                       kube_factory=lambda: _kube_client(actx, config, session, options))
+
+
+def _kube_client(actx: AppContext, config, session, options):
+    from acrx.kube.client import KubeClient
+
+    kubeconfig = getattr(options, "kubeconfig", None) if options else None
+    if kubeconfig:
+        return KubeClient.from_file(kubeconfig)
+    cs = session.account(config.cluster.account).cs_api(config.cluster.region)
+    return KubeClient.from_text(cs.user_kubeconfig(config.cluster.id, private=False).reveal())
+
+
+def confirm(actx: AppContext, question: str) -> bool:
+    if not sys.stdin.isatty():
+        raise UsageError("changes need confirmation and stdin is not a terminal", field="--yes",
+                         hint="re-run with --yes to apply without asking")
+    return typer.confirm(question, err=True, default=False)
+
+
+def show_plan(actx: AppContext, plan, output: str) -> None:
+    if output == "json":
+        from acrx.render.envelope import print_plan_json
+
+        print_plan_json(actx.out, plan)
+    else:
+        from acrx.render.plan_view import render_plan_table
+
+        render_plan_table(plan, actx.out)
+
+
+def plan_and_apply(actx: AppContext, ctx, steps: Iterable[Any], run: RunOptions, *,
+                   after_apply: Callable[[], int] | None = None) -> int:
+    """Plan the steps, show the plan, and apply it unless this is a dry run."""
+    from acrx.execute.executor import Executor
+    from acrx.execute.journal import Journal
+    from acrx.execute.progress import RichProgress
+    from acrx.steps.base import handlers_for, plan_steps
+
+    run.check()
+    steps = list(steps)
+    plan = plan_steps(ctx, steps)
+    show_plan(actx, plan, run.output)
+    if run.out is not None:
+        _save_plan(plan, run.out)
+    if run.dry_run:
+        if run.detailed_exitcode and plan.has_changes:
+            raise ChangesPending("changes pending")
+        return 0
+    if not plan.has_changes:
+        return after_apply() if after_apply else 0
+    if not run.yes and not confirm(actx, "Apply these changes?"):
+        actx.err.print("nothing applied")
+        return 1
+    journal = Journal(state_dir(), plan.fingerprint)
+    executor = Executor(handlers_for(ctx, steps), journal, progress=RichProgress(actx.err))
+    result = executor.apply(plan)
+    journal.finished()
+    if run.output == "json":
+        from acrx.render.envelope import print_json
+
+        print_json(actx.out, "ApplyResult", result.to_dict())
+    else:
+        actx.err.print(f"applied {len(result.applied)} change(s)", highlight=False)
+    return after_apply() if after_apply else 0
+
+
+def _save_plan(plan, path: Path) -> None:
+    import json
+
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(plan.to_dict(), handle, indent=2, sort_keys=True)

@@ -1,0 +1,201 @@
+"""CS / ACK (2015-12-15, ROA) in acrx vocabulary: the cluster, RRSA, tasks, addons, kubeconfig."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Callable
+
+from acrx.cloud import errors
+from acrx.cloud.credentials import Secret
+from acrx.cloud.retry import RetryPolicy, invoke
+
+ADDON_NOT_FOUND_CODES = ("AddonNotFound", "ErrorAddonNotFound", "ErrorAddonInstanceNotFound")
+
+
+@dataclass(frozen=True)
+class RrsaConfig:
+    enabled: bool
+    issuer: str | None          # the FIRST of the comma-separated issuers the API returns
+    audience: str | None
+    oidc_arn: str | None
+    oidc_name: str | None
+    all_issuers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Cluster:
+    id: str
+    name: str
+    type: str                   # ManagedKubernetes | Kubernetes | ExternalKubernetes | ...
+    profile: str                # Default | Edge | Serverless | Acs ...
+    spec: str                   # ack.standard | ack.pro.small ...
+    version: str
+    state: str
+    region: str
+    vpc_id: str
+    vswitch_ids: tuple[str, ...]
+    worker_ram_role_name: str | None
+    rrsa: RrsaConfig | None
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    state: str                  # running | success | fail (as the API says)
+    error_code: str | None = None
+    error_message: str | None = None
+    task_type: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("success", "fail", "failed")
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state == "success"
+
+
+@dataclass(frozen=True)
+class AddonInstance:
+    name: str
+    version: str
+    state: str
+    config: str | None = None   # the JSON string the addon was given
+
+
+@dataclass(frozen=True)
+class AddonInfo:
+    name: str
+    version: str
+    config_schema: dict = field(default_factory=dict)
+    newer_versions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Kubeconfig:
+    text: Secret                # holds credentials: wrapped
+    expiration: str | None
+
+
+def _rrsa(raw: dict) -> RrsaConfig | None:
+    config = raw.get("rrsa_config")
+    if not config:
+        # Older clusters carry RRSA only inside meta_data (a JSON string) as RRSAConfig.
+        try:
+            config = (json.loads(raw.get("meta_data") or "{}") or {}).get("RRSAConfig")
+        except (TypeError, ValueError):
+            config = None
+    if not config:
+        return None
+    issuers = tuple(i.strip() for i in str(config.get("issuer") or "").split(",") if i.strip())
+    return RrsaConfig(enabled=bool(config.get("enabled")), issuer=issuers[0] if issuers else None,
+                      audience=config.get("audience"), oidc_arn=config.get("oidc_arn") or None,
+                      oidc_name=config.get("oidc_name") or None, all_issuers=issuers)
+
+
+def _cluster(raw: dict, region: str) -> Cluster:
+    vswitches = raw.get("vswitch_ids") or []
+    if isinstance(vswitches, str):
+        vswitches = [v for v in vswitches.split(",") if v]
+    return Cluster(id=raw.get("cluster_id", ""), name=raw.get("name", ""), type=raw.get("cluster_type", ""),
+                   profile=raw.get("profile") or "Default", spec=raw.get("cluster_spec") or "",
+                   version=raw.get("current_version", ""), state=raw.get("state", ""),
+                   region=raw.get("region_id") or region, vpc_id=raw.get("vpc_id", ""),
+                   vswitch_ids=tuple(vswitches), worker_ram_role_name=raw.get("worker_ram_role_name") or None,
+                   rrsa=_rrsa(raw))
+
+
+class CsApi:
+    def __init__(self, client: Callable[[], object], policy: RetryPolicy | None = None, *, region: str = ""):
+        self._client = client
+        self._policy = policy
+        self.region = region
+
+    def _call(self, action: str, method: str, *args, idempotent: bool = False) -> dict:
+        return invoke(self._client, method, *args, action=f"cs:{action}", policy=self._policy,
+                      idempotent=idempotent)
+
+    @staticmethod
+    def _m():
+        from alibabacloud_cs20151215 import models
+
+        return models
+
+    def describe_cluster(self, cluster_id: str) -> Cluster:
+        body = self._call("DescribeClusterDetail", "describe_cluster_detail_with_options", cluster_id, {},
+                          idempotent=True)
+        return _cluster(body, self.region)
+
+    def modify_rrsa(self, cluster_id: str, enabled: bool) -> str:
+        """Turn RRSA on or off; returns the task id to wait on."""
+        req = self._m().ModifyClusterRequest(enable_rrsa=enabled)
+        # Asking for the state RRSA should end in is idempotent.
+        body = self._call("ModifyCluster", "modify_cluster_with_options", cluster_id, req, {}, idempotent=True)
+        return body.get("task_id", "")
+
+    def describe_task(self, task_id: str) -> Task:
+        body = self._call("DescribeTaskInfo", "describe_task_info_with_options", task_id, {}, idempotent=True)
+        error = body.get("error") or {}
+        return Task(id=body.get("task_id") or task_id, state=str(body.get("state", "")).lower(),
+                    error_code=error.get("code"), error_message=error.get("message"),
+                    task_type=body.get("task_type"))
+
+    def install_addons(self, cluster_id: str, addons: list[dict]) -> str:
+        """addons: [{name, version?, config?: JSON string}]; returns the task id."""
+        m = self._m()
+        body = [m.InstallClusterAddonsRequestBody(name=a["name"], version=a.get("version") or None,
+                                                  config=a.get("config")) for a in addons]
+        out = self._call("InstallClusterAddons", "install_cluster_addons_with_options", cluster_id,
+                         m.InstallClusterAddonsRequest(body=body), {})
+        return out.get("task_id", "")
+
+    def uninstall_addons(self, cluster_id: str, names: list[str]) -> str:
+        m = self._m()
+        req = m.UnInstallClusterAddonsRequest(addons=[m.UnInstallClusterAddonsRequestAddons(name=n) for n in names])
+        out = self._call("UnInstallClusterAddons", "un_install_cluster_addons_with_options", cluster_id, req, {})
+        return out.get("task_id", "")
+
+    def list_addon_instances(self, cluster_id: str) -> list[AddonInstance]:
+        body = self._call("ListClusterAddonInstances", "list_cluster_addon_instances_with_options", cluster_id, {},
+                          idempotent=True)
+        return [AddonInstance(a.get("name", ""), a.get("version", ""), a.get("state", ""))
+                for a in body.get("addons") or []]
+
+    def get_addon_instance(self, cluster_id: str, name: str) -> AddonInstance | None:
+        try:
+            body = self._call("GetClusterAddonInstance", "get_cluster_addon_instance_with_options",
+                              cluster_id, name, {}, idempotent=True)
+        except Exception as exc:
+            if getattr(exc, "code", None) in ADDON_NOT_FOUND_CODES or errors.is_not_found(exc):
+                return None
+            raise
+        return AddonInstance(body.get("name") or name, body.get("version", ""), body.get("state", ""),
+                             body.get("config"))
+
+    def describe_addon(self, name: str, *, cluster_id: str | None = None, version: str | None = None) -> AddonInfo:
+        req = self._m().DescribeAddonRequest(cluster_id=cluster_id, region_id=None if cluster_id else self.region,
+                                             version=version)
+        body = self._call("DescribeAddon", "describe_addon_with_options", name, req, {}, idempotent=True)
+        schema = body.get("config_schema") or {}
+        if isinstance(schema, str):
+            try:
+                schema = json.loads(schema) if schema.strip() else {}
+            except ValueError:
+                schema = {}
+        newer = tuple(v.get("version", "") if isinstance(v, dict) else str(v) for v in body.get("newer_versions") or [])
+        return AddonInfo(body.get("name") or name, body.get("version", ""), schema, newer)
+
+    def modify_addon_config(self, cluster_id: str, name: str, config: str) -> None:
+        """Replace the addon's config (a JSON string); the addon goes `updating` then `active`."""
+        req = self._m().ModifyClusterAddonRequest(config=config)
+        # Setting a whole config to a given value is idempotent.
+        self._call("ModifyClusterAddon", "modify_cluster_addon_with_options", cluster_id, name, req, {},
+                   idempotent=True)
+
+    def user_kubeconfig(self, cluster_id: str, *, private: bool = False, minutes: int | None = None) -> Kubeconfig:
+        req = self._m().DescribeClusterUserKubeconfigRequest(private_ip_address=private,
+                                                             temporary_duration_minutes=minutes)
+        body = self._call("DescribeClusterUserKubeconfig", "describe_cluster_user_kubeconfig_with_options",
+                          cluster_id, req, {}, idempotent=True)
+        return Kubeconfig(Secret(body.get("config") or ""), body.get("expiration"))

@@ -1,0 +1,310 @@
+"""RAM (2015-05-01) in acrx vocabulary: roles, policies and their versions, users, AccessKeys.
+
+Every call goes through acrx.cloud.retry (translation + retries). Reads return None for a
+missing entity; writes raise CloudError. Returned values are small frozen dataclasses.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Callable
+from urllib.parse import unquote
+
+from acrx.cloud import errors
+from acrx.cloud.credentials import Secret
+from acrx.cloud.retry import RetryPolicy, invoke
+
+ROTATE_OLDEST = "DeleteOldestNonDefaultVersionWhenLimitExceeded"
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    arn: str
+    role_id: str
+    trust_document: str
+    max_session_duration: int
+    description: str = ""
+
+    @property
+    def trust(self) -> dict:
+        return json.loads(self.trust_document) if self.trust_document else {}
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    type: str
+    default_version: str | None
+    document: str | None          # the default version's document
+    description: str = ""
+    attachment_count: int = 0
+
+    @property
+    def parsed(self) -> dict:
+        return json.loads(self.document) if self.document else {}
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    version_id: str
+    is_default: bool
+    document: str | None = None
+    create_date: str | None = None
+
+
+@dataclass(frozen=True)
+class AttachedPolicy:
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    user_id: str
+    display_name: str = ""
+    comments: str = ""
+
+
+@dataclass(frozen=True)
+class AccessKeyInfo:
+    access_key_id: str
+    status: str
+    create_date: str | None = None
+
+
+@dataclass(frozen=True)
+class NewAccessKey:
+    """The one time the cloud returns a secret: it stays wrapped (repr shows "(sensitive)")."""
+    access_key_id: str
+    secret: Secret
+    status: str = "Active"
+
+
+def _doc(value) -> str | None:
+    # RAM returns documents as JSON strings; some paths return them URL-encoded.
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    text = str(value)
+    return unquote(text) if text.startswith("%7B") else text
+
+
+def _as_text(document) -> str:
+    return document if isinstance(document, str) else json.dumps(document, separators=(",", ":"))
+
+
+def _role(raw: dict) -> Role:
+    return Role(name=raw.get("RoleName", ""), arn=raw.get("Arn", ""), role_id=raw.get("RoleId", ""),
+                trust_document=_doc(raw.get("AssumeRolePolicyDocument")) or "",
+                max_session_duration=int(raw.get("MaxSessionDuration") or 3600),
+                description=raw.get("Description") or "")
+
+
+def _user(raw: dict) -> User:
+    return User(name=raw.get("UserName", ""), user_id=raw.get("UserId", ""),
+                display_name=raw.get("DisplayName") or "", comments=raw.get("Comments") or "")
+
+
+def _items(body: dict, outer: str, inner: str) -> list[dict]:
+    container = body.get(outer) or {}
+    items = container.get(inner) if isinstance(container, dict) else container
+    return list(items or [])
+
+
+class RamApi:
+    def __init__(self, client: Callable[[], object], policy: RetryPolicy | None = None):
+        self._client = client
+        self._policy = policy
+
+    def _call(self, action: str, method: str, request=None, *, idempotent: bool = False) -> dict:
+        args = () if request is None else (request,)
+        return invoke(self._client, method, *args, action=f"ram:{action}", policy=self._policy,
+                      idempotent=idempotent)
+
+    def _read(self, action: str, method: str, request) -> dict | None:
+        try:
+            return self._call(action, method, request, idempotent=True)
+        except Exception as exc:
+            if errors.is_not_found(exc):
+                return None
+            raise
+
+    def _delete(self, action: str, method: str, request, missing_ok: bool) -> bool:
+        try:
+            self._call(action, method, request)
+            return True
+        except Exception as exc:
+            if missing_ok and errors.is_not_found(exc):
+                return False
+            raise
+
+    @staticmethod
+    def _m():
+        from alibabacloud_ram20150501 import models
+
+        return models
+
+    # -- roles -----------------------------------------------------------------------------------
+    def get_role(self, name: str) -> Role | None:
+        body = self._read("GetRole", "get_role_with_options", self._m().GetRoleRequest(role_name=name))
+        return None if body is None else _role(body.get("Role") or {})
+
+    def create_role(self, name: str, trust_document, *, max_session_duration: int | None = None,
+                    description: str | None = None) -> Role:
+        req = self._m().CreateRoleRequest(role_name=name, assume_role_policy_document=_as_text(trust_document),
+                                          description=description, max_session_duration=max_session_duration)
+        return _role(self._call("CreateRole", "create_role_with_options", req).get("Role") or {})
+
+    def update_role(self, name: str, *, trust_document=None, max_session_duration: int | None = None,
+                    description: str | None = None) -> Role:
+        req = self._m().UpdateRoleRequest(
+            role_name=name, new_assume_role_policy_document=None if trust_document is None else _as_text(trust_document),
+            new_max_session_duration=max_session_duration, new_description=description)
+        # Setting a document or a duration to a given value is idempotent.
+        return _role(self._call("UpdateRole", "update_role_with_options", req, idempotent=True).get("Role") or {})
+
+    def delete_role(self, name: str, *, missing_ok: bool = False) -> bool:
+        return self._delete("DeleteRole", "delete_role_with_options", self._m().DeleteRoleRequest(role_name=name),
+                            missing_ok)
+
+    def list_policies_for_role(self, role_name: str) -> list[AttachedPolicy]:
+        body = self._call("ListPoliciesForRole", "list_policies_for_role_with_options",
+                          self._m().ListPoliciesForRoleRequest(role_name=role_name), idempotent=True)
+        return [AttachedPolicy(p.get("PolicyName", ""), p.get("PolicyType", ""))
+                for p in _items(body, "Policies", "Policy")]
+
+    def attach_policy_to_role(self, role_name: str, policy_name: str, policy_type: str = "Custom") -> None:
+        self._call("AttachPolicyToRole", "attach_policy_to_role_with_options", self._m().AttachPolicyToRoleRequest(
+            role_name=role_name, policy_name=policy_name, policy_type=policy_type))
+
+    def detach_policy_from_role(self, role_name: str, policy_name: str, policy_type: str = "Custom", *,
+                                missing_ok: bool = False) -> bool:
+        return self._delete("DetachPolicyFromRole", "detach_policy_from_role_with_options",
+                            self._m().DetachPolicyFromRoleRequest(role_name=role_name, policy_name=policy_name,
+                                                                  policy_type=policy_type), missing_ok)
+
+    # -- policies --------------------------------------------------------------------------------
+    def get_policy(self, name: str, policy_type: str = "Custom") -> Policy | None:
+        body = self._read("GetPolicy", "get_policy_with_options",
+                          self._m().GetPolicyRequest(policy_name=name, policy_type=policy_type))
+        if body is None:
+            return None
+        raw, default = body.get("Policy") or {}, body.get("DefaultPolicyVersion") or {}
+        return Policy(name=raw.get("PolicyName", name), type=raw.get("PolicyType", policy_type),
+                      default_version=raw.get("DefaultVersion") or default.get("VersionId"),
+                      document=_doc(default.get("PolicyDocument") or raw.get("PolicyDocument")),
+                      description=raw.get("Description") or "",
+                      attachment_count=int(raw.get("AttachmentCount") or 0))
+
+    def create_policy(self, name: str, document, *, description: str | None = None) -> Policy:
+        text = _as_text(document)
+        body = self._call("CreatePolicy", "create_policy_with_options", self._m().CreatePolicyRequest(
+            policy_name=name, policy_document=text, description=description))
+        raw = body.get("Policy") or {}
+        return Policy(name=raw.get("PolicyName", name), type=raw.get("PolicyType", "Custom"),
+                      default_version=raw.get("DefaultVersion") or "v1", document=text,
+                      description=raw.get("Description") or description or "")
+
+    def create_policy_version(self, name: str, document, *, set_as_default: bool = True,
+                              rotate: bool = True) -> PolicyVersion:
+        text = _as_text(document)
+        body = self._call("CreatePolicyVersion", "create_policy_version_with_options",
+                          self._m().CreatePolicyVersionRequest(
+                              policy_name=name, policy_document=text, set_as_default=set_as_default,
+                              rotate_strategy=ROTATE_OLDEST if rotate else "None"))
+        raw = body.get("PolicyVersion") or {}
+        return PolicyVersion(raw.get("VersionId", ""), bool(raw.get("IsDefaultVersion", set_as_default)),
+                             _doc(raw.get("PolicyDocument")) or text, raw.get("CreateDate"))
+
+    def list_policy_versions(self, name: str, policy_type: str = "Custom") -> list[PolicyVersion]:
+        body = self._call("ListPolicyVersions", "list_policy_versions_with_options",
+                          self._m().ListPolicyVersionsRequest(policy_name=name, policy_type=policy_type),
+                          idempotent=True)
+        return [PolicyVersion(v.get("VersionId", ""), bool(v.get("IsDefaultVersion")), _doc(v.get("PolicyDocument")),
+                              v.get("CreateDate")) for v in _items(body, "PolicyVersions", "PolicyVersion")]
+
+    def delete_policy_version(self, name: str, version_id: str, *, missing_ok: bool = False) -> bool:
+        return self._delete("DeletePolicyVersion", "delete_policy_version_with_options",
+                            self._m().DeletePolicyVersionRequest(policy_name=name, version_id=version_id), missing_ok)
+
+    def delete_policy(self, name: str, *, missing_ok: bool = False) -> bool:
+        """Delete a custom policy; its non-default versions go first (RAM refuses otherwise)."""
+        try:
+            versions = self.list_policy_versions(name)
+        except Exception as exc:
+            if missing_ok and errors.is_not_found(exc):
+                return False
+            raise
+        for version in versions:
+            if not version.is_default:
+                self.delete_policy_version(name, version.version_id, missing_ok=True)
+        return self._delete("DeletePolicy", "delete_policy_with_options",
+                            self._m().DeletePolicyRequest(policy_name=name), missing_ok)
+
+    # -- users and AccessKeys --------------------------------------------------------------------
+    def get_user(self, name: str) -> User | None:
+        body = self._read("GetUser", "get_user_with_options", self._m().GetUserRequest(user_name=name))
+        return None if body is None else _user(body.get("User") or {})
+
+    def create_user(self, name: str, *, display_name: str | None = None, comments: str | None = None) -> User:
+        body = self._call("CreateUser", "create_user_with_options", self._m().CreateUserRequest(
+            user_name=name, display_name=display_name, comments=comments))
+        return _user(body.get("User") or {})
+
+    def delete_user(self, name: str, *, missing_ok: bool = False) -> bool:
+        return self._delete("DeleteUser", "delete_user_with_options", self._m().DeleteUserRequest(user_name=name),
+                            missing_ok)
+
+    def create_access_key(self, user_name: str) -> NewAccessKey:
+        body = self._call("CreateAccessKey", "create_access_key_with_options",
+                          self._m().CreateAccessKeyRequest(user_name=user_name))
+        raw = body.get("AccessKey") or {}
+        return NewAccessKey(raw.get("AccessKeyId", ""), Secret(raw.get("AccessKeySecret")), raw.get("Status") or "Active")
+
+    def list_access_keys(self, user_name: str) -> list[AccessKeyInfo]:
+        body = self._call("ListAccessKeys", "list_access_keys_with_options",
+                          self._m().ListAccessKeysRequest(user_name=user_name), idempotent=True)
+        return [AccessKeyInfo(k.get("AccessKeyId", ""), k.get("Status", ""), k.get("CreateDate"))
+                for k in _items(body, "AccessKeys", "AccessKey")]
+
+    def delete_access_key(self, user_name: str, access_key_id: str, *, missing_ok: bool = False) -> bool:
+        return self._delete("DeleteAccessKey", "delete_access_key_with_options",
+                            self._m().DeleteAccessKeyRequest(user_name=user_name, user_access_key_id=access_key_id),
+                            missing_ok)
+
+    def attach_policy_to_user(self, user_name: str, policy_name: str, policy_type: str = "Custom") -> None:
+        self._call("AttachPolicyToUser", "attach_policy_to_user_with_options", self._m().AttachPolicyToUserRequest(
+            user_name=user_name, policy_name=policy_name, policy_type=policy_type))
+
+    def detach_policy_from_user(self, user_name: str, policy_name: str, policy_type: str = "Custom", *,
+                                missing_ok: bool = False) -> bool:
+        return self._delete("DetachPolicyFromUser", "detach_policy_from_user_with_options",
+                            self._m().DetachPolicyFromUserRequest(user_name=user_name, policy_name=policy_name,
+                                                                  policy_type=policy_type), missing_ok)
+
+    def list_policies_for_user(self, user_name: str) -> list[AttachedPolicy]:
+        body = self._call("ListPoliciesForUser", "list_policies_for_user_with_options",
+                          self._m().ListPoliciesForUserRequest(user_name=user_name), idempotent=True)
+        return [AttachedPolicy(p.get("PolicyName", ""), p.get("PolicyType", ""))
+                for p in _items(body, "Policies", "Policy")]
+
+    # -- tags (ownership marks) ------------------------------------------------------------------
+    def tag_resource(self, resource_type: str, name: str, tags: dict[str, str]) -> None:
+        """resource_type: role | policy | user (RAM's TagResources types)."""
+        m = self._m()
+        tag_list = [m.TagResourcesRequestTag(key=k, value=v) for k, v in sorted(tags.items())]
+        self._call("TagResources", "tag_resources_with_options", m.TagResourcesRequest(
+            resource_type=resource_type, resource_names=[name], tag=tag_list), idempotent=True)
+
+    def list_tags(self, resource_type: str, name: str) -> dict[str, str]:
+        body = self._call("ListTagResources", "list_tag_resources_with_options", self._m().ListTagResourcesRequest(
+            resource_type=resource_type, resource_names=[name]), idempotent=True)
+        out = {}
+        for item in _items(body, "TagResources", "TagResource"):
+            if item.get("ResourceName") in (None, name):
+                out[item.get("TagKey", "")] = item.get("TagValue", "")
+        return out

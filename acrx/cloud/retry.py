@@ -1,0 +1,153 @@
+"""One retry policy for every cloud call.
+
+The SDK's own `RuntimeOptions(autoretry=...)` is ignored by tea-openapi 0.4.6, so acrx retries
+here: throttling, 503/5xx and connection failures, with exponential backoff and jitter inside a
+time budget, honouring the server's `x-acs-retry-after`. A write that may have been carried out
+(a lost connection, a 500/502/504) is retried only when the caller says it is idempotent; else
+the error says the outcome is unknown and that planning again converges (the cloud is the state).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, TypeVar
+
+from acrx.cloud import errors
+from acrx.errors import CloudError
+
+T = TypeVar("T")
+
+
+class RetryStats:
+    """Attempts per action (thread-safe), for benchmarks and tests."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.attempts: Counter[str] = Counter()
+        self.retries: Counter[str] = Counter()
+        self.slept_s = 0.0
+
+    def record(self, action: str, *, retry: bool, slept: float = 0.0) -> None:
+        with self._lock:
+            if retry:
+                self.retries[action] += 1
+                self.slept_s += slept
+            else:
+                self.attempts[action] += 1
+
+    @property
+    def total_attempts(self) -> int:
+        return sum(self.attempts.values())
+
+    @property
+    def total_retries(self) -> int:
+        return sum(self.retries.values())
+
+    def reset(self) -> None:
+        with self._lock:
+            self.attempts.clear()
+            self.retries.clear()
+            self.slept_s = 0.0
+
+
+@dataclass
+class RetryPolicy:
+    budget_s: float = 60.0          # total time one call may take, retries included
+    max_attempts: int = 10
+    initial_s: float = 0.5
+    factor: float = 2.0
+    max_delay_s: float = 10.0
+    jitter: float = 0.2             # +-20%: concurrent callers do not retry in lockstep
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    rng: Callable[[], float] = random.random
+    stats: RetryStats = field(default_factory=RetryStats)
+
+    def delay(self, retry_number: int, retry_after_s: float | None) -> float:
+        base = min(self.initial_s * self.factor ** retry_number, self.max_delay_s)
+        delay = base * (1 + self.jitter * (2 * self.rng() - 1))
+        if retry_after_s is not None:
+            # The server said when it will take us again: earlier is pointless, later wasteful.
+            delay = max(retry_after_s, 0.0)
+        return max(delay, 0.0)
+
+    @classmethod
+    def no_retries(cls) -> "RetryPolicy":
+        return cls(max_attempts=1)
+
+
+DEFAULT_POLICY = RetryPolicy()
+
+
+def call(fn: Callable[[], T], *, action: str, policy: RetryPolicy | None = None,
+         idempotent: bool = False) -> T:
+    """Run `fn` (one SDK call) under the policy; failures come out as CloudError.
+
+    `idempotent` is True for reads and for writes the server deduplicates (a ClientToken).
+    """
+    policy = policy or DEFAULT_POLICY
+    started = policy.clock()
+    retry_number = 0
+    while True:
+        policy.stats.record(action, retry=False)
+        try:
+            return fn()
+        except Exception as exc:  # noqa: BLE001 - every SDK failure is translated below
+            err = errors.translate(exc, action=action)
+        attempts = retry_number + 1
+        if not errors.is_retryable(err, idempotent=idempotent):
+            if not idempotent and errors.outcome_unknown(err):
+                raise _outcome_unknown(err, attempts) from None
+            raise err from None
+        if attempts >= policy.max_attempts:
+            raise _gave_up(err, attempts, policy.clock() - started) from None
+        delay = policy.delay(retry_number, getattr(err, "retry_after_s", None))
+        if policy.clock() - started + delay > policy.budget_s:
+            raise _gave_up(err, attempts, policy.clock() - started) from None
+        policy.stats.record(action, retry=True, slept=delay)
+        policy.sleep(delay)
+        retry_number += 1
+
+
+def _outcome_unknown(err: CloudError, attempts: int) -> CloudError:
+    out = CloudError(err.code, f"{err.cloud_message}; the outcome of this write is unknown "
+                     f"(it may or may not have been carried out), so it was not retried. "
+                     f"Run the plan again: it reads the real state and converges.",
+                     request_id=err.request_id, http_status=err.http_status, action=err.action,
+                     access_denied_detail=err.access_denied_detail)
+    out.retry_after_s, out.connection, out.attempts = None, getattr(err, "connection", None), attempts
+    out.hint = "plan again; nothing will be done twice"
+    return out
+
+
+def _gave_up(err: CloudError, attempts: int, elapsed: float) -> CloudError:
+    noun = "attempt" if attempts == 1 else "attempts"
+    out = CloudError(err.code, f"{err.cloud_message} (gave up after {attempts} {noun} in {elapsed:.1f}s)",
+                     request_id=err.request_id, http_status=err.http_status, action=err.action,
+                     access_denied_detail=err.access_denied_detail)
+    out.retry_after_s, out.connection, out.attempts = getattr(err, "retry_after_s", None), \
+        getattr(err, "connection", None), attempts
+    return out
+
+
+def invoke(get_client: Callable[[], object], method: str, *args, action: str,
+           policy: RetryPolicy | None = None, idempotent: bool = False) -> dict:
+    """Call `get_client().<method>(*args, RuntimeOptions())` under the policy; return the body map.
+
+    Adapters use this so that every SDK call goes through translation and retries, and so
+    that SDK models never leave acrx.cloud (the body comes back in wire field names).
+    """
+    from darabonba.runtime import RuntimeOptions
+
+    def once():
+        response = getattr(get_client(), method)(*args, RuntimeOptions())
+        body = getattr(response, "body", None)
+        if body is None:
+            return {}
+        return body.to_map() if hasattr(body, "to_map") else body
+
+    return call(once, action=action, policy=policy, idempotent=idempotent)

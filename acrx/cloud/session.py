@@ -1,0 +1,211 @@
+"""Per-account SDK clients, created lazily and cached, pointed at the cloud or at the sandbox.
+
+Real mode: each client's endpoint comes from the SDK's own rules (RAM `ram.aliyuncs.com`,
+regional `<product>.<region>.aliyuncs.com`, central for CBN and VpcPeer).
+Sandbox mode: every client uses the sandbox's single endpoint over plain HTTP.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import threading
+from typing import Any
+
+from acrx.cloud.credentials import CredentialsFactory
+from acrx.cloud.retry import RetryPolicy
+from acrx.cloud.sandbox_target import SandboxTarget, is_loopback
+from acrx.errors import UsageError
+
+log = logging.getLogger("acrx.cloud")
+
+CONNECT_TIMEOUT_MS = 5000
+READ_TIMEOUT_MS = 20000
+FALLBACK_REGION = "cn-hangzhou"  # RAM/STS are global; a region is still needed to build a client
+REGION_HEADER = "x-acs-region-id"
+PROXY_VARS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy")
+
+SDK_MODULES = {
+    "ram": "alibabacloud_ram20150501",
+    "sts": "alibabacloud_sts20150401",
+    "cs": "alibabacloud_cs20151215",
+    "cr": "alibabacloud_cr20181201",
+    "vpc": "alibabacloud_vpc20160428",
+    "vpcpeer": "alibabacloud_vpcpeer20220101",
+    "cbn": "alibabacloud_cbn20170912",
+    "pvtz": "alibabacloud_pvtz20180101",
+}
+
+
+def clear_proxy_env_for_loopback(endpoint: str, environ=os.environ) -> list[str]:
+    """Drop HTTP(S)_PROXY from the environment when the target is loopback.
+
+    The SDK transport (darabonba `Session.send`) reads HTTP(S)_PROXY itself and never applies
+    NO_PROXY or Config.no_proxy, and an empty Config.http_proxy falls back to the environment,
+    so a proxy set for the real internet would swallow sandbox calls (ProxyError). Loopback is
+    never reached through a proxy, so the variables are removed for this process. Returns the
+    names removed.
+    """
+    if not is_loopback(endpoint):
+        return []
+    removed = [name for name in PROXY_VARS if environ.pop(name, None) is not None]
+    if removed:
+        log.info("ignoring %s for the loopback sandbox endpoint", "/".join(removed))
+    return removed
+
+
+def quiet_sdk_debug_logs() -> None:
+    """Keep the SDK's HTTP dumps off.
+
+    With DEBUG=sdk in the environment, darabonba and Tea log every request and response at DEBUG
+    on handlers they install at import, security tokens and freshly created AccessKey secrets
+    included. Their loggers are forced to INFO after import (the import itself sets DEBUG).
+    """
+    importlib.import_module("darabonba.core")
+    importlib.import_module("Tea.core")
+    for name in ("darabonba-core", "alibabacloud-tea"):
+        logging.getLogger(name).setLevel(logging.INFO)
+
+
+class CloudSession:
+    def __init__(self, config, sandbox: SandboxTarget | None = None, *,
+                 retry_policy: RetryPolicy | None = None, credentials: CredentialsFactory | None = None,
+                 connect_timeout_ms: int = CONNECT_TIMEOUT_MS, read_timeout_ms: int = READ_TIMEOUT_MS):
+        self.config = config
+        self.sandbox = sandbox
+        self.retry_policy = retry_policy or RetryPolicy()
+        self.credentials = credentials or CredentialsFactory(config, sandbox)
+        self.connect_timeout_ms = connect_timeout_ms
+        self.read_timeout_ms = read_timeout_ms
+        self._accounts: dict[str, AccountClients] = {}
+        self._uids: dict[str, str] = {}
+        self._lock = threading.RLock()
+        if sandbox is not None:
+            clear_proxy_env_for_loopback(sandbox.endpoint)
+
+    def account(self, alias: str) -> "AccountClients":
+        with self._lock:
+            if alias not in self._accounts:
+                if alias not in self.config.accounts:
+                    raise UsageError(f"account {alias!r} is not defined under accounts", field="accounts")
+                self._accounts[alias] = AccountClients(self, alias)
+            return self._accounts[alias]
+
+    def uid(self, alias: str) -> str:
+        """The account id behind `alias`, from GetCallerIdentity (once), checked against config."""
+        with self._lock:
+            if alias in self._uids:
+                return self._uids[alias]
+        learned = self.account(alias).sts_api.caller_identity().account_id
+        configured = self.config.accounts[alias].uid
+        if configured is not None and configured != learned:
+            raise UsageError(f"is {configured} but the credentials of account {alias!r} "
+                             f"({self.credentials.describe(alias)}) belong to account {learned}",
+                             field=f"accounts.{alias}.uid",
+                             hint="fix the uid or the credentials so that both name the same account")
+        with self._lock:
+            self._uids[alias] = learned
+        return learned
+
+    def same_account(self, a: str | None = None, b: str | None = None) -> bool:
+        """True when both aliases (default: the cluster's and the first registry's) are one account."""
+        a = a or self.config.cluster.account
+        b = b or self.config.registries[0].account
+        return a == b or self.uid(a) == self.uid(b)
+
+    def home_region(self, alias: str) -> str:
+        cfg = self.config
+        if cfg.cluster.account == alias:
+            return cfg.cluster.region
+        for reg in cfg.registries:
+            if reg.account == alias:
+                return reg.region
+        return cfg.cluster.region or FALLBACK_REGION
+
+    def tea_config(self, alias: str, region: str):
+        """The tea Config for one client of `alias` in `region` (no credentials printed anywhere)."""
+        from alibabacloud_tea_openapi import models as open_api_models
+
+        kwargs: dict[str, Any] = dict(credential=self.credentials.client(alias), region_id=region,
+                                      connect_timeout=self.connect_timeout_ms,
+                                      read_timeout=self.read_timeout_ms)
+        if self.sandbox is not None:
+            kwargs.update(endpoint=self.sandbox.endpoint, protocol="http")
+            # The sandbox has one endpoint for every region; in the cloud the regional host
+            # (cs.cn-beijing.aliyuncs.com) says which region a call is for. This header stands in
+            # for that host. It is an x-acs-* header, so ACS3 signs it like the rest.
+            kwargs["global_parameters"] = open_api_models.GlobalParameters(headers={REGION_HEADER: region})
+        return open_api_models.Config(**kwargs)
+
+
+class AccountClients:
+    """SDK clients (and acrx adapters over them) for one account alias, cached per product/region."""
+
+    def __init__(self, session: CloudSession, alias: str):
+        self.session = session
+        self.alias = alias
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self.session.retry_policy
+
+    def client(self, product: str, region: str | None = None):
+        region = region or self.session.home_region(self.alias)
+        key = (product, region)
+        with self._lock:
+            if key not in self._clients:
+                module = importlib.import_module(SDK_MODULES[product] + ".client")
+                quiet_sdk_debug_logs()
+                self._clients[key] = module.Client(self.session.tea_config(self.alias, region))
+            return self._clients[key]
+
+    # SDK clients ---------------------------------------------------------------------------------
+    def ram(self):
+        return self.client("ram")
+
+    def sts(self):
+        return self.client("sts")
+
+    def cs(self, region: str):
+        return self.client("cs", region)
+
+    def cr(self, region: str):
+        return self.client("cr", region)
+
+    def vpc(self, region: str):
+        return self.client("vpc", region)
+
+    def vpcpeer(self, region: str | None = None):
+        return self.client("vpcpeer", region)
+
+    def cbn(self, region: str | None = None):
+        return self.client("cbn", region)
+
+    def pvtz(self, region: str | None = None):
+        return self.client("pvtz", region)
+
+    # adapters -------------------------------------------------------------------------------------
+    @property
+    def ram_api(self):
+        from acrx.cloud.ram import RamApi
+
+        return RamApi(self.ram, self.retry_policy)
+
+    @property
+    def sts_api(self):
+        from acrx.cloud.sts import StsApi
+
+        return StsApi(self.sts, self.retry_policy, sts_endpoint=self.session.credentials.sts_endpoint)
+
+    def cs_api(self, region: str):
+        from acrx.cloud.cs import CsApi
+
+        return CsApi(lambda: self.cs(region), self.retry_policy, region=region)
+
+    def cr_api(self, region: str):
+        from acrx.cloud.cr import CrApi
+
+        return CrApi(lambda: self.cr(region), self.retry_policy, region=region)

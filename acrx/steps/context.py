@@ -1,0 +1,84 @@
+"""What every step reads through: the config, the cloud session, options, and a per-run memo.
+
+A plan reads each live thing once: readers go through `ctx.memo(key, fn)`. Handlers call
+`ctx.forget(prefix)` after a write so a later read in the same run sees the new state.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class StepOptions:
+    """Flags that change what the steps plan; the config file's values are the default."""
+
+    assume_policy: str | None = None            # custom | system (overrides roles.assume_policy)
+    allow_plaintext_access_key: bool = False     # access-key mode writes a key into the ConfigMap
+    allow_any_source: bool | None = None         # public mode: 0.0.0.0/0 in the ACL
+    route_to: str | None = None                  # endpoint | vpc (overrides network.route_to)
+    wait_budget_s: float = 900.0                 # one slow operation (RRSA, addon, peering)
+    kubeconfig: str | None = None                # a kubeconfig file instead of the CS one
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class StepContext:
+    def __init__(self, config, session, options: StepOptions | None = None, *,
+                 warn: Callable[[str], None] | None = None, kube_factory: Callable[[], Any] | None = None):
+        self.config = config
+        self.session = session
+        self.options = options or StepOptions()
+        self._warn = warn
+        self.warnings: list[str] = []
+        self._memo: dict[str, Any] = {}
+        self._lock = threading.RLock()
+        self._kube_factory = kube_factory
+        self._kube = None
+
+    # -- memoised reads -------------------------------------------------------------------
+    def memo(self, key: str, read: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._memo:
+                return self._memo[key]
+        value = read()
+        with self._lock:
+            return self._memo.setdefault(key, value)
+
+    def forget(self, prefix: str = "") -> None:
+        with self._lock:
+            for key in [k for k in self._memo if k.startswith(prefix)]:
+                del self._memo[key]
+
+    # -- notes for the user (stderr) ------------------------------------------------------
+    def warn(self, message: str) -> None:
+        with self._lock:
+            if message in self.warnings:
+                return
+            self.warnings.append(message)
+        if self._warn is not None:
+            self._warn(message)
+
+    # -- common facts ---------------------------------------------------------------------
+    def uid(self, alias: str) -> str:
+        return self.memo(f"uid:{alias}", lambda: self.session.uid(alias))
+
+    @property
+    def cluster_alias(self) -> str:
+        return self.config.cluster.account
+
+    def cluster(self):
+        """The live cluster (CS DescribeClusterDetail), read once a run."""
+        region = self.config.cluster.region
+        return self.memo("cs:cluster", lambda: self.session.account(self.cluster_alias).cs_api(region)
+                         .describe_cluster(self.config.cluster.id))
+
+    def kube(self):
+        """The cluster's Kubernetes client, built on first use (kubeconfig from CS or --kubeconfig)."""
+        with self._lock:
+            if self._kube is None:
+                if self._kube_factory is None:
+                    raise RuntimeError("no Kubernetes access configured for this run")
+                self._kube = self._kube_factory()
+            return self._kube
