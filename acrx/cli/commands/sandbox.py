@@ -1,0 +1,109 @@
+"""`acrx sandbox up|down|env` and the state directory they share."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+from acrx.cli.root import app, app_context
+from acrx.errors import AcrxError, UsageError
+
+sandbox_app = typer.Typer(help="Run the local sandbox cloud and cluster.", no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
+
+STATE_DIR_OPTION = typer.Option(Path(".acrx/sandbox"), "--state-dir", help="Where the sandbox keeps its files.")
+READY_TIMEOUT_S = 60
+
+
+def _pid(state_dir: Path) -> int | None:
+    try:
+        return int((state_dir / "sandbox.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@sandbox_app.command("up")
+def up(
+    ctx: typer.Context,
+    state_dir: Path = STATE_DIR_OPTION,
+    scenario: str = typer.Option("default", "--scenario", help="A seeded variant (see docs/sandbox.md)."),
+    clock_scale: float = typer.Option(0.05, "--clock-scale", help="Cloud seconds to sandbox seconds for slow operations."),
+    mode: str = typer.Option("rrsa", "--mode", help="Mode written into DIR/acrx.yaml."),
+    network: str = typer.Option("peering", "--network", help="Network mode written into DIR/acrx.yaml."),
+) -> None:
+    """Start the sandbox in the background; write sandbox.env, acrx.yaml and kubeconfig to DIR."""
+    from acrx.sandbox.scenario import VARIANTS
+
+    actx = app_context(ctx)
+    if scenario not in VARIANTS:
+        raise UsageError(f"unknown scenario {scenario!r}; choose one of {', '.join(sorted(VARIANTS))}", field="--scenario")
+    pid = _pid(state_dir)
+    if pid and _alive(pid):
+        raise UsageError(f"a sandbox already runs from {state_dir} (pid {pid}); run `acrx sandbox down --state-dir {state_dir}` first",
+                         field="--state-dir")
+    state_dir.mkdir(parents=True, exist_ok=True)
+    (state_dir / "sandbox.env").unlink(missing_ok=True)
+    log = open(state_dir / "sandbox.log", "ab")
+    cmd = [sys.executable, "-m", "acrx.sandbox", "serve", "--state-dir", str(state_dir), "--scenario", scenario,
+           "--clock-scale", str(clock_scale), "--mode", mode, "--network", network]
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if (state_dir / "sandbox.env").exists() and (state_dir / "kubeconfig").exists():
+            break
+        if proc.poll() is not None:
+            raise AcrxError(f"the sandbox exited with code {proc.returncode}; see {state_dir / 'sandbox.log'}")
+        time.sleep(0.1)
+    else:
+        proc.terminate()
+        raise AcrxError(f"the sandbox did not become ready in {READY_TIMEOUT_S}s; see {state_dir / 'sandbox.log'}")
+    actx.out.print(f"sandbox up (pid {proc.pid}); state in {state_dir}")
+    actx.out.print(f"  . {state_dir / 'sandbox.env'}")
+    actx.out.print(f"  acrx --sandbox {state_dir} plan -f {state_dir / 'acrx.yaml'}")
+    actx.out.print(f"  kubectl --kubeconfig {state_dir / 'kubeconfig'} get ns")
+
+
+@sandbox_app.command("down")
+def down(ctx: typer.Context, state_dir: Path = STATE_DIR_OPTION) -> None:
+    """Stop the sandbox started from DIR and remove its secret files."""
+    actx = app_context(ctx)
+    pid = _pid(state_dir)
+    if pid is None or not _alive(pid):
+        (state_dir / "sandbox.pid").unlink(missing_ok=True)
+        actx.out.print(f"no sandbox running from {state_dir}")
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _alive(pid):
+        os.kill(pid, signal.SIGKILL)
+    for name in ("sandbox.env", "kubeconfig", "sandbox.pid"):
+        (state_dir / name).unlink(missing_ok=True)
+    actx.out.print(f"sandbox down (pid {pid})")
+
+
+@sandbox_app.command("env")
+def env(ctx: typer.Context, state_dir: Path = STATE_DIR_OPTION) -> None:
+    """Print DIR/sandbox.env (export lines, including the sandbox's own AccessKeys)."""
+    path = state_dir / "sandbox.env"
+    if not path.exists():
+        raise UsageError(f"{path} does not exist; start one with `acrx sandbox up --state-dir {state_dir}`",
+                         field="--state-dir")
+    typer.echo(path.read_text(), nl=False)
