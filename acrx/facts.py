@@ -203,3 +203,63 @@ REGION_RE = re.compile(r"^[a-z]{2}-[a-z]+(?:-[a-z0-9]+)*$")
 VPC_ID_RE = re.compile(r"^vpc-[a-z0-9]{8,32}$")
 VSWITCH_ID_RE = re.compile(r"^vsw-[a-z0-9]{8,32}$")
 CEN_ID_RE = re.compile(r"^cen-[a-z0-9]{8,32}$")
+
+# --- network (issue 6) ----------------------------------------------------------------------------
+# What acrx creates carries this tag where the API has tags, else a name/description prefix.
+MARK_TAG_KEY = "acrx:managed"
+MARK_TAG_VALUE = "true"
+MARK_PREFIX = "acrx-"
+# Linked VPCs per ACR EE edition. [?] not confirmed by an API doc (one third party saw 1 for the
+# economy/basic edition); the preflight refuses a new link beyond this.
+VPC_LINK_LIMITS = {"Enterprise_Basic": 1, "Enterprise_Standard": 3, "Enterprise_Advanced": 7}  # [?]
+# The cloud keeps 100.64.0.0/10 for its services: CreateRouteEntry refuses destinations inside it,
+# and the auth/OSS names resolve into 100.0.0.0/8, so a cluster network in 100.x conflicts (FAQ).
+CLOUD_SERVICE_BLOCK = "100.64.0.0/10"
+HUNDRED_BLOCK = "100.0.0.0/8"
+HUNDRED_REMEDIES = ("ask support for \"Instance Takeover of Authentication Domain Name\" (allow-listed), "
+                    "and reach OSS through OSS PrivateLink plus a CNAME; or use network mode public")
+# Cross-region peering is charged by bandwidth (CDT); acrx asks for this many Mbps unless told.
+DEFAULT_PEERING_BANDWIDTH_MBPS = 2  # [?] the smallest value the console offers
+PEERING_ACTIVE = "Activated"
+PEERING_PENDING = ("Creating", "Accepting", "Updating")
+CEN_GRANT_ORDER_TYPE = "PayByCenOwner"
+CEN_ATTACHED = "Attached"
+MAX_ZONE_MAPPINGS = 10
+VPC_LINK_RUNNING = "RUNNING"
+PVTZ_PROXY_PATTERN = "ZONE"   # unknown names in the zone are NXDOMAIN, not recursed
+PVTZ_RECORD_TTL = 60
+
+# --- identity steps: ownership marks, scopes, session limits -----------------------------------
+# Things acrx creates carry a mark so that destroy removes only them: a tag where RAM has tags
+# (roles; TagResources), otherwise a description prefix (policies, users' Comments).
+OWNER_TAG_KEY = "acrx:managed"
+OWNER_TAG_VALUE = "true"
+OWNER_DESCRIPTION_PREFIX = "acrx:"
+# Pull policy scope. `instance`: GetAuthorizationToken on "*" (it is checked against all
+# resources), ListInstanceEndpoint on the instance ARN, PullRepository on the instance's
+# repositories. `any`: every action on "*", as the documentation writes it.
+PULL_POLICY_SCOPES = ("instance", "any")
+DEFAULT_PULL_POLICY_SCOPE = "instance"
+ALL_RESOURCE_PULL_ACTIONS = ("cr:GetAuthorizationToken",)  # [?] the scoped form is not confirmed
+INSTANCE_PULL_ACTIONS = ("cr:ListInstanceEndpoint",)         # [?] against the real cloud; the
+REPOSITORY_PULL_ACTIONS = ("cr:PullRepository",)             # [?] documented form is Resource "*"
+ASSUME_POLICY_KINDS = ("custom", "system")
+# A session assumed by another role session (RRSA role -> registry role, or worker role ->
+# registry role) may be capped at one hour whatever MaxSessionDuration says.
+CHAINED_SESSION_MAX = 3600  # [?] Alibaba's chained-session cap is not documented; AWS caps at 1 h
+# Enabling RRSA: ModifyCluster answers with a task; DescribeTaskInfo states.
+TASK_DONE_STATES = ("success", "fail", "failed", "timeout", "canceled")  # [?] ack-ram-tool's list
+
+# --- the helper's pod and the RRSA order trap (issue 7) ------------------------------------------
+# Labels of the self-managed helper's pods (Deployment aliyun-acr-credential-helper in kube-system).
+HELPER_POD_SELECTOR = "app=aliyun-acr-credential-helper"  # [?] from the legacy manifest's labels
+# What ACK's pod-identity webhook adds to a pod created while RRSA is on: a projected token
+# volume for the STS audience, mounted here, and the env var naming the token file.
+RRSA_TOKEN_DIR = "/var/run/secrets/ack.alibabacloud.com/rrsa-tokens"  # [?] path from the helper's error text
+RRSA_TOKEN_FILE_ENV = "ALIBABA_CLOUD_OIDC_TOKEN_FILE"  # the credentials chain's documented variable
+# Log text of a helper pod that started before RRSA was enabled and so has no token file.
+HELPER_NO_TOKEN_LOG_MARKERS = ("rrsa-tokens/token: no such file", "OIDCTokenFileNotFound")  # [?]
+# CS addon instance states.
+ADDON_ACTIVE = "active"
+ADDON_BUSY_STATES = ("installing", "updating", "upgrading", "deleting")
+ADDON_FAILED = "failed"

@@ -187,13 +187,16 @@ def test_failure_half_way_then_resume_applies_only_the_rest(tmp_path):
     assert result.resumed == ["ram.role.cluster"]
     assert second.seen["ram.role.registry"].data["trust"] == "acs:ram::1:role/ram.role.cluster"
     assert second.seen["k8s.configmap"].data["role"] == "acs:ram::1:role/ram.role.registry"
-    events = [json.loads(line)["event"] for line in journal.path.read_text().splitlines()]
+    # A finished apply's journal moves aside with its whole history...
+    assert not journal.path.exists()
+    (kept,) = (journal.path.parent / "finished").glob(f"{plan.fingerprint}-*.jsonl")
+    events = [json.loads(line)["event"] for line in kept.read_text().splitlines()]
     assert events.count("done") == 4 and events[-1] == "finished" and "failed" in events
 
-    # A third run skips everything.
+    # ...so the same plan applied again later (say after a destroy) is applied, not "resumed".
     third = Recorder()
-    Executor({"fake": third}, Journal(state, plan.fingerprint)).apply(plan)
-    assert third.calls == []
+    Executor({"fake": third}, Journal(state, plan.fingerprint), max_workers=1).apply(plan)
+    assert third.calls == ["ram.role.cluster"] + second.calls
 
 
 def test_journal_holds_no_secrets_and_is_private(tmp_path):
@@ -209,13 +212,15 @@ def test_journal_holds_no_secrets_and_is_private(tmp_path):
                         after={"secret": Sensitive("PLAN-SECRET-1")})])
     journal = Journal(tmp_path / ".acrx", plan.fingerprint)
     result = Executor({"key": MakesKey()}, journal).apply(plan)
-    text = journal.path.read_text()
+    (kept,) = (journal.path.parent / "finished").glob(f"{plan.fingerprint}-*.jsonl")
+    text = kept.read_text()
     for secret in ("PLAN-SECRET-1", "AK-SECRET-2", "TOKEN-3"):
         assert secret not in text
         assert secret not in json.dumps(result.to_dict())
     assert "LTAI-public-id" in text and '"kept"' in text
-    assert stat.S_IMODE(os.stat(journal.path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(kept).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(journal.path.parent).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(kept.parent).st_mode) == 0o700
     assert journal.path.name == f"{plan.fingerprint}.jsonl"
 
 

@@ -11,8 +11,9 @@ from rich.console import Console
 
 @dataclass
 class AppContext:
-    out: Console = field(default_factory=lambda: Console(soft_wrap=True))
-    err: Console = field(default_factory=lambda: Console(stderr=True, soft_wrap=True))
+    # emoji=False: rich would turn the `:ram:` inside every ARN into an emoji.
+    out: Console = field(default_factory=lambda: Console(soft_wrap=True, emoji=False))
+    err: Console = field(default_factory=lambda: Console(stderr=True, soft_wrap=True, emoji=False))
     verbose: int = 0
     sandbox_dir: Path | None = None
 

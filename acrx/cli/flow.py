@@ -69,7 +69,7 @@ def _kube_client(actx: AppContext, config, session, options):
     if kubeconfig:
         return KubeClient.from_file(kubeconfig)
     cs = session.account(config.cluster.account).cs_api(config.cluster.region)
-    return KubeClient.from_text(cs.user_kubeconfig(config.cluster.id, private=False).reveal())
+    return KubeClient.from_text(cs.user_kubeconfig(config.cluster.id, private=False).text.reveal())
 
 
 def confirm(actx: AppContext, question: str) -> bool:
@@ -116,7 +116,6 @@ def plan_and_apply(actx: AppContext, ctx, steps: Iterable[Any], run: RunOptions,
     journal = Journal(state_dir(), plan.fingerprint)
     executor = Executor(handlers_for(ctx, steps), journal, progress=RichProgress(actx.err))
     result = executor.apply(plan)
-    journal.finished()
     if run.output == "json":
         from acrx.render.envelope import print_json
 

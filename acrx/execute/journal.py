@@ -124,4 +124,11 @@ class Journal(NullJournal):
         self._write({"event": "failed", "address": address, "action": action, "error": error})
 
     def finished(self) -> None:
+        """Close a complete apply: its journal moves aside, so the same plan applied again later
+        (after a destroy, say) starts afresh instead of "resuming" work that no longer exists."""
         self._write({"event": "finished"})
+        done_dir = self.path.parent / "finished"
+        done_dir.mkdir(mode=0o700, exist_ok=True)
+        os.replace(self.path, done_dir / f"{self.fingerprint}-{int(self._clock() * 1000)}.jsonl")
+        with self._lock:
+            self._done.clear()

@@ -49,14 +49,30 @@ def registry_trust_policy(principal_role_arns: str | Iterable[str]) -> dict:
     }]}
 
 
-def pull_policy() -> dict:
-    """The documented pull permissions. Resource stays `*`: GetAuthorizationToken is checked
-    against all resources, and narrower resources for the other two are not confirmed."""
-    return {"Version": facts.POLICY_VERSION, "Statement": [{
-        "Action": list(facts.PULL_ACTIONS),
-        "Resource": "*",
-        "Effect": "Allow",
-    }]}
+def pull_policy(*, region: str | None = None, uid: str | None = None,
+                instance_id: str | None = None) -> dict:
+    """The pull permissions. Without arguments, the documented form: all three actions on `*`.
+
+    With region, uid and instance_id, the scoped form: cr:GetAuthorizationToken stays on `*`
+    (it is checked against all resources), cr:ListInstanceEndpoint on the instance and
+    cr:PullRepository on the instance's repositories only. The scoped form is [?] (see
+    acrx.facts.INSTANCE_PULL_ACTIONS)."""
+    scoped = (region, uid, instance_id)
+    if all(v is None for v in scoped):
+        return {"Version": facts.POLICY_VERSION, "Statement": [{
+            "Action": list(facts.PULL_ACTIONS),
+            "Resource": "*",
+            "Effect": "Allow",
+        }]}
+    if any(not v for v in scoped):
+        raise ValueError("the scoped pull policy needs region, uid and instance_id")
+    return {"Version": facts.POLICY_VERSION, "Statement": [
+        {"Action": list(facts.ALL_RESOURCE_PULL_ACTIONS), "Resource": "*", "Effect": "Allow"},
+        {"Action": list(facts.INSTANCE_PULL_ACTIONS),
+         "Resource": facts.cr_instance_arn(region, uid, instance_id), "Effect": "Allow"},
+        {"Action": list(facts.REPOSITORY_PULL_ACTIONS),
+         "Resource": facts.cr_repository_arn(region, uid, instance_id), "Effect": "Allow"},
+    ]}
 
 
 def assume_role_permission_policy(registry_role_arns: str | Iterable[str]) -> dict:

@@ -4,3 +4,8 @@ from acrx.cli.commands import info  # noqa: F401
 from acrx.cli.commands import render  # noqa: F401
 from acrx.cli.commands import init  # noqa: F401
 from acrx.cli.commands import sandbox  # noqa: F401
+from acrx.cli.commands import identity  # noqa: F401
+from acrx.cli.commands import verify  # noqa: F401
+from acrx.cli.commands import network  # noqa: F401
+from acrx.cli.commands import addon  # noqa: F401
+from acrx.cli.commands import configmap  # noqa: F401

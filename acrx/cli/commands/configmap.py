@@ -1,0 +1,55 @@
+"""`acrx configmap render` (offline) and `acrx configmap apply` (planned first).
+
+`render` is the same command as `acrx render configmap` (one implementation, two names).
+`apply` writes only the keys acrx manages in kube-system/acr-configuration and keeps the rest.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from acrx.cli.commands.addon import (DetailedOpt, DryRunOpt, FileOpt, KubeconfigOpt, ModeOpt, OutputOpt, PrivateOpt,
+                                     SaveKubeconfigOpt, YesOpt, cluster_step_context)
+from acrx.cli.commands.render import configmap_cmd
+from acrx.cli.root import app, app_context
+from acrx.errors import UsageError
+
+configmap_app = typer.Typer(help="The kube-system/acr-configuration ConfigMap of the self-managed helper.",
+                            no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(configmap_app, name="configmap")
+
+configmap_app.command("render", help="Print the ConfigMap offline (same as `acrx render configmap`).")(configmap_cmd)
+
+PlainAkOpt = Annotated[bool, typer.Option("--allow-plaintext-access-key",
+                                          help="access-key mode: allow the AccessKey in the ConfigMap.")]
+
+
+@configmap_app.command("apply")
+def apply(ctx: typer.Context, file: FileOpt = Path("acrx.yaml"), mode: ModeOpt = None,
+          dry_run: DryRunOpt = False, yes: YesOpt = False, output: OutputOpt = "table",
+          detailed_exitcode: DetailedOpt = False, kubeconfig: KubeconfigOpt = None,
+          save_kubeconfig: SaveKubeconfigOpt = None, private_kubeconfig: PrivateOpt = False,
+          allow_plaintext_access_key: PlainAkOpt = False) -> int:
+    """Set the keys acrx manages in acr-configuration; every other key is kept."""
+    from acrx.cli.flow import RunOptions, load_config, plan_and_apply
+    from acrx.steps.configmap import ConfigMapStep
+    from acrx.steps.context import StepOptions
+
+    actx = app_context(ctx)
+    run = RunOptions(dry_run=dry_run, yes=yes, output=output, detailed_exitcode=detailed_exitcode)
+    run.check()
+    config = load_config(file, {"mode": mode})
+    if config.addon_flavour != "self-managed":
+        raise UsageError("the managed addon takes its settings from its addon config, not from the ConfigMap",
+                         field="addon.flavour", hint="run `acrx addon install`, or set addon.flavour: self-managed")
+    options = StepOptions(kubeconfig=str(kubeconfig) if kubeconfig else None,
+                          allow_plaintext_access_key=allow_plaintext_access_key)
+    step_ctx = cluster_step_context(actx, config, options, kubeconfig=kubeconfig, save=save_kubeconfig,
+                                    private=private_kubeconfig)
+    if config.mode == "access-key" and allow_plaintext_access_key:
+        actx.err.print("warning: the ConfigMap holds the registry AccessKey secret in plaintext; anyone who can "
+                       "read ConfigMaps in kube-system can read it", markup=False, highlight=False)
+    return plan_and_apply(actx, step_ctx, [ConfigMapStep()], run)

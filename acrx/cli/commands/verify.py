@@ -1,0 +1,134 @@
+"""`acrx verify` (control plane, component, a real pull by an nginx Deployment) and `acrx doctor`
+(the same first two layers plus a registry probe, without creating anything in the cluster).
+
+Layers run in order and stop at the first failure; each is printed with its checks and, on
+failure, the cause and the acrx command that fixes it. Exit 0 when every layer passes, 4 (through
+acrx.errors.VerificationFailed) when one fails.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from acrx.cli.root import app, app_context
+
+FileOpt = Annotated[Path, typer.Option("-f", "--file", help="Config file.")]
+OutputOpt = Annotated[str, typer.Option("-o", "--output", help="table | json.")]
+TimeoutOpt = Annotated[Optional[str], typer.Option(
+    "--timeout", help="How long to wait for the pull (e.g. 90s, 5m; default verify.timeout).")]
+KubeconfigOpt = Annotated[Optional[Path], typer.Option(
+    "--kubeconfig", help="Use this kubeconfig instead of asking CS for a temporary one.")]
+KeepOpt = Annotated[bool, typer.Option("--keep", help="Leave the acrx-verify Deployment in place.")]
+OUTPUTS = ("table", "json")
+MARK = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}
+
+
+def _timeout_seconds(text: Optional[str], config) -> float:
+    from acrx.config.formats import duration_seconds
+    from acrx.errors import UsageError
+
+    if text is None:
+        return float(config.verify_timeout_seconds)
+    try:
+        return float(text) if text.replace(".", "", 1).isdigit() else float(duration_seconds(text))
+    except ValueError as exc:
+        raise UsageError(str(exc), field="--timeout") from None
+
+
+def _prepare(ctx: typer.Context, file: Path, output: str, timeout: Optional[str], kubeconfig: Optional[Path],
+             keep: bool):
+    from acrx.cli.flow import load_config, step_context
+    from acrx.doctor.layers import VerifyRun
+    from acrx.errors import UsageError
+    from acrx.steps.context import StepOptions
+
+    if output not in OUTPUTS:
+        raise UsageError(f"unknown output format {output!r}; use table or json", field="--output")
+    actx = app_context(ctx)
+    config = load_config(file, {})
+    options = StepOptions(kubeconfig=str(kubeconfig) if kubeconfig else None)
+    step_ctx = step_context(actx, config, options)
+    run = VerifyRun(step_ctx, config_file=str(file), timeout_s=_timeout_seconds(timeout, config), keep=keep,
+                    progress=lambda m: actx.err.print(m, highlight=False, markup=False, emoji=False))
+    return actx, run
+
+
+def _print_layer(console, result) -> None:
+    console.print(f"{MARK[result.status]}  {result.name}", highlight=False, markup=False, emoji=False)
+    if result.ok is None:
+        console.print(f"      {result.skipped_reason}", highlight=False, markup=False, emoji=False)
+        return
+    for check in result.checks:
+        line = f"   {MARK[check.status].lower():4} {check.name}"
+        if check.detail:
+            line += f": {check.detail}"
+        console.print(line, highlight=False, markup=False, emoji=False)
+        if check.ok is False:
+            if check.cause and check.cause != check.detail:
+                console.print(f"        cause: {check.cause}", highlight=False, markup=False, emoji=False)
+            if check.fix_command:
+                console.print(f"        fix:   {check.fix_command}", highlight=False, markup=False, emoji=False)
+
+
+def _report(actx, kind: str, results, output: str, success_line: Optional[str]) -> int:
+    from acrx.doctor.layers import all_passed, first_failing
+    from acrx.errors import VerificationFailed
+    from acrx.render.envelope import print_json
+
+    ok = all_passed(results)
+    broken = first_failing(results)
+    if output == "json":
+        data = {"ok": ok, "layers": [r.to_dict() for r in results]}
+        if broken is not None:
+            failure = broken.first_failure
+            data["failed_layer"] = broken.name
+            data["cause"] = failure.cause if failure else None
+            data["fix_command"] = failure.fix_command if failure else None
+        if success_line:
+            data["pulled"] = success_line
+        print_json(actx.out, kind, data)
+    elif ok and success_line:
+        actx.out.print(f"verified: {success_line}", highlight=False, markup=False, emoji=False)
+    elif ok:
+        actx.out.print("every layer passed", highlight=False, markup=False, emoji=False)
+    if broken is not None:
+        failure = broken.first_failure
+        cause = failure.cause if failure else "a check failed"
+        raise VerificationFailed(f"the {broken.name} layer failed: {cause}",
+                                 hint=f"run `{failure.fix_command}`" if failure and failure.fix_command else None)
+    return 0
+
+
+@app.command("verify")
+def verify(ctx: typer.Context, file: FileOpt = Path("acrx.yaml"), keep: KeepOpt = False,
+           output: OutputOpt = "table", timeout: TimeoutOpt = None, kubeconfig: KubeconfigOpt = None) -> int:
+    """Prove a pod pulls: control plane, then the component, then an nginx Deployment's pull."""
+    from acrx.doctor import layers as L
+    from acrx.render.envelope import KIND_VERIFY
+
+    actx, run = _prepare(ctx, file, output, timeout, kubeconfig, keep)
+    show = (lambda r: _print_layer(actx.out, r)) if output == "table" else None
+    results = L.run_layers([(L.LAYER_CONTROL_PLANE, lambda: L.control_plane_layer(run)),
+                            (L.LAYER_COMPONENT, lambda: L.component_layer(run)),
+                            (L.LAYER_PULL, lambda: L.pull_layer(run))], on_layer=show)
+    pulled = results[-1].extra.get("pull") if results[-1].ok else None
+    success = pulled["message"] if pulled else None
+    return _report(actx, KIND_VERIFY, results, output, success)
+
+
+@app.command("doctor")
+def doctor(ctx: typer.Context, file: FileOpt = Path("acrx.yaml"), output: OutputOpt = "table",
+           timeout: TimeoutOpt = None, kubeconfig: KubeconfigOpt = None) -> int:
+    """Why a pull fails, and which step fixes it: verify's layers without creating a Deployment."""
+    from acrx.doctor import layers as L
+    from acrx.render.envelope import KIND_DOCTOR
+
+    actx, run = _prepare(ctx, file, output, timeout, kubeconfig, keep=False)
+    show = (lambda r: _print_layer(actx.out, r)) if output == "table" else None
+    results = L.run_layers([(L.LAYER_CONTROL_PLANE, lambda: L.control_plane_layer(run)),
+                            (L.LAYER_COMPONENT, lambda: L.component_layer(run)),
+                            (L.LAYER_PROBE, lambda: L.probe_layer(run))], on_layer=show)
+    return _report(actx, KIND_DOCTOR, results, output, None)

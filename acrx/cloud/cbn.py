@@ -1,0 +1,215 @@
+"""CBN / CEN (2017-09-12, RPC, central endpoint) in acrx vocabulary: CENs, Enterprise transit
+routers, grants of a VPC to a CEN of another account, VPC and peer attachments.
+
+Creates carry a ClientToken (a retried create answers the same resource). CENs are marked with
+the acrx tag; transit routers and attachments with the "acrx-" name prefix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from acrx.cloud import errors
+from acrx.cloud.retry import RetryPolicy, invoke
+
+PAGE_SIZE = 50
+MAX_PAGES = 100
+
+
+@dataclass(frozen=True)
+class Cen:
+    id: str
+    name: str
+    status: str
+    tags: tuple[tuple[str, str], ...] = ()
+
+    def tag(self, key: str) -> str | None:
+        return dict(self.tags).get(key)
+
+
+@dataclass(frozen=True)
+class TransitRouter:
+    id: str
+    cen_id: str
+    region: str
+    name: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Grant:
+    cen_id: str
+    cen_owner_id: str
+    vpc_id: str = ""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    id: str
+    cen_id: str
+    transit_router_id: str
+    status: str                  # Attaching | Attached | ...
+    name: str
+    vpc_id: str = ""
+    vpc_owner_id: str = ""
+    peer_transit_router_id: str = ""
+    zone_mappings: tuple[tuple[str, str], ...] = ()
+
+
+def _tags(raw) -> tuple[tuple[str, str], ...]:
+    items = raw.get("Tag") if isinstance(raw, dict) else raw
+    return tuple((t.get("Key", ""), t.get("Value", "")) for t in items or [] if isinstance(t, dict))
+
+
+def _attachment(raw: dict) -> Attachment:
+    return Attachment(raw.get("TransitRouterAttachmentId", ""), raw.get("CenId", ""), raw.get("TransitRouterId", ""),
+                      raw.get("Status", ""), raw.get("TransitRouterAttachmentName") or "", raw.get("VpcId") or "",
+                      str(raw.get("VpcOwnerId") or ""), raw.get("PeerTransitRouterId") or "",
+                      tuple((z.get("VSwitchId", ""), z.get("ZoneId", "")) for z in raw.get("ZoneMappings") or []))
+
+
+class CbnApi:
+    def __init__(self, client: Callable[[], object], policy: RetryPolicy | None = None):
+        self._client = client
+        self._policy = policy
+
+    @staticmethod
+    def _m():
+        from alibabacloud_cbn20170912 import models
+
+        return models
+
+    def _call(self, action: str, method: str, request, *, idempotent: bool = False) -> dict:
+        return invoke(self._client, method, request, action=f"cbn:{action}", policy=self._policy,
+                      idempotent=idempotent)
+
+    def _token_pages(self, action: str, method: str, make, key: str) -> list[dict]:
+        out: list[dict] = []
+        token = None
+        for _ in range(MAX_PAGES):
+            body = self._call(action, method, make(token), idempotent=True)
+            items = body.get(key) or []
+            out.extend(items.get(key[:-1], []) if isinstance(items, dict) else items)
+            token = body.get("NextToken")
+            if not token:
+                break
+        return out
+
+    # -- CEN -------------------------------------------------------------------------------------
+    def get_cen(self, cen_id: str) -> Cen | None:
+        found = [c for c in self.list_cens(cen_id=cen_id) if c.id == cen_id]
+        return found[0] if found else None
+
+    def list_cens(self, *, cen_id: str | None = None, name: str | None = None) -> list[Cen]:
+        m = self._m()
+        filters = []
+        if cen_id:
+            filters.append(m.DescribeCensRequestFilter(key="CenId", value=[cen_id]))
+        if name:
+            filters.append(m.DescribeCensRequestFilter(key="Name", value=[name]))
+        out: list[Cen] = []
+        for page in range(1, MAX_PAGES + 1):
+            try:
+                body = self._call("DescribeCens", "describe_cens_with_options", m.DescribeCensRequest(
+                    filter=filters or None, page_number=page, page_size=PAGE_SIZE), idempotent=True)
+            except Exception as exc:
+                if errors.is_not_found(exc) or getattr(exc, "code", "") == "ParameterCenInstanceId":
+                    return []
+                raise
+            batch = (body.get("Cens") or {}).get("Cen") or []
+            out.extend(Cen(c.get("CenId", ""), c.get("Name") or "", c.get("Status", ""), _tags(c.get("Tags")))
+                       for c in batch)
+            if len(batch) < PAGE_SIZE:
+                break
+        return out
+
+    def create_cen(self, *, name: str, description: str, client_token: str, tags: dict[str, str]) -> str:
+        m = self._m()
+        req = m.CreateCenRequest(name=name, description=description, client_token=client_token,
+                                 tag=[m.CreateCenRequestTag(key=k, value=v) for k, v in sorted(tags.items())])
+        return self._call("CreateCen", "create_cen_with_options", req, idempotent=True).get("CenId", "")
+
+    # -- transit routers ---------------------------------------------------------------------------
+    def transit_routers(self, cen_id: str, region: str | None = None) -> list[TransitRouter]:
+        m = self._m()
+        out: list[TransitRouter] = []
+        for page in range(1, MAX_PAGES + 1):
+            body = self._call("ListTransitRouters", "list_transit_routers_with_options", m.ListTransitRoutersRequest(
+                cen_id=cen_id, region_id=region, page_number=page, page_size=PAGE_SIZE), idempotent=True)
+            batch = body.get("TransitRouters") or []
+            out.extend(TransitRouter(t.get("TransitRouterId", ""), t.get("CenId", ""), t.get("RegionId", ""),
+                                     t.get("TransitRouterName") or "", t.get("Status", "")) for t in batch)
+            if len(batch) < PAGE_SIZE:
+                break
+        return out
+
+    def create_transit_router(self, *, cen_id: str, region: str, name: str, description: str,
+                              client_token: str) -> str:
+        req = self._m().CreateTransitRouterRequest(cen_id=cen_id, region_id=region, transit_router_name=name,
+                                                   transit_router_description=description, client_token=client_token)
+        return self._call("CreateTransitRouter", "create_transit_router_with_options", req,
+                          idempotent=True).get("TransitRouterId", "")
+
+    # -- grants (run by the VPC owner) -------------------------------------------------------------
+    def grants_of_vpc(self, vpc_id: str, region: str) -> list[Grant]:
+        m = self._m()
+        rows = self._token_pages(
+            "DescribeGrantRulesToResource", "describe_grant_rules_to_resource_with_options",
+            lambda token: m.DescribeGrantRulesToResourceRequest(product_type="VPC", resource_id=vpc_id,
+                                                                region_id=region, next_token=token, max_results=50),
+            "GrantRules")
+        return [Grant(r.get("CenId", ""), str(r.get("CenOwnerId") or ""), vpc_id) for r in rows]
+
+    def grant_vpc(self, *, vpc_id: str, region: str, cen_id: str, cen_owner_id: str, order_type: str) -> None:
+        # Granting the same VPC twice is refused, not repeated: not idempotent for the retry policy.
+        self._call("GrantInstanceToTransitRouter", "grant_instance_to_transit_router_with_options",
+                   self._m().GrantInstanceToTransitRouterRequest(
+                       cen_id=cen_id, cen_owner_id=int(cen_owner_id), instance_id=vpc_id, instance_type="VPC",
+                       region_id=region, order_type=order_type))
+
+    # -- attachments (run by the CEN owner) ----------------------------------------------------------
+    def vpc_attachments(self, cen_id: str, *, vpc_id: str | None = None,
+                        attachment_id: str | None = None) -> list[Attachment]:
+        m = self._m()
+        rows = self._token_pages(
+            "ListTransitRouterVpcAttachments", "list_transit_router_vpc_attachments_with_options",
+            lambda token: m.ListTransitRouterVpcAttachmentsRequest(
+                cen_id=cen_id, vpc_id=vpc_id, transit_router_attachment_id=attachment_id, next_token=token,
+                max_results=50), "TransitRouterAttachments")
+        return [_attachment(r) for r in rows]
+
+    def create_vpc_attachment(self, *, cen_id: str, transit_router_id: str, region: str, vpc_id: str,
+                              vpc_owner_id: str | None, zone_mappings: list[tuple[str, str]], name: str,
+                              description: str, client_token: str) -> str:
+        m = self._m()
+        req = m.CreateTransitRouterVpcAttachmentRequest(
+            cen_id=cen_id, transit_router_id=transit_router_id, region_id=region, vpc_id=vpc_id,
+            vpc_owner_id=int(vpc_owner_id) if vpc_owner_id else None,
+            zone_mappings=[m.CreateTransitRouterVpcAttachmentRequestZoneMappings(v_switch_id=v, zone_id=z)
+                           for v, z in zone_mappings],
+            transit_router_attachment_name=name, transit_router_attachment_description=description,
+            auto_publish_route_enabled=False, client_token=client_token)
+        return self._call("CreateTransitRouterVpcAttachment", "create_transit_router_vpc_attachment_with_options",
+                          req, idempotent=True).get("TransitRouterAttachmentId", "")
+
+    def peer_attachments(self, cen_id: str, transit_router_id: str | None = None) -> list[Attachment]:
+        m = self._m()
+        rows = self._token_pages(
+            "ListTransitRouterPeerAttachments", "list_transit_router_peer_attachments_with_options",
+            lambda token: m.ListTransitRouterPeerAttachmentsRequest(
+                cen_id=cen_id, transit_router_id=transit_router_id, next_token=token, max_results=50),
+            "TransitRouterAttachments")
+        return [_attachment(r) for r in rows]
+
+    def create_peer_attachment(self, *, cen_id: str, transit_router_id: str, region: str, peer_transit_router_id: str,
+                               peer_region: str, bandwidth: int | None, name: str, description: str,
+                               client_token: str) -> str:
+        req = self._m().CreateTransitRouterPeerAttachmentRequest(
+            cen_id=cen_id, transit_router_id=transit_router_id, region_id=region,
+            peer_transit_router_id=peer_transit_router_id, peer_transit_router_region_id=peer_region,
+            bandwidth=bandwidth, bandwidth_type="DataTransfer", transit_router_attachment_name=name,
+            transit_router_attachment_description=description, auto_publish_route_enabled=False,
+            client_token=client_token)
+        return self._call("CreateTransitRouterPeerAttachment", "create_transit_router_peer_attachment_with_options",
+                          req, idempotent=True).get("TransitRouterAttachmentId", "")

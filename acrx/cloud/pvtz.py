@@ -1,0 +1,129 @@
+"""PrivateZone (2018-01-01, RPC, global) in acrx vocabulary: zones, records, VPC bindings, tags.
+
+BindZoneVpc sets the COMPLETE list of bound VPCs, so `bind` always sends the existing bindings
+plus the new one. Zones acrx creates carry the acrx tag; its records the "acrx-" remark.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from acrx.cloud import errors
+from acrx.cloud.retry import RetryPolicy, invoke
+
+PAGE_SIZE = 100
+MAX_PAGES = 100
+
+
+@dataclass(frozen=True)
+class Zone:
+    id: str
+    name: str
+    proxy_pattern: str = ""
+    tags: tuple[tuple[str, str], ...] = ()
+
+    def tag(self, key: str) -> str | None:
+        return dict(self.tags).get(key)
+
+
+@dataclass(frozen=True)
+class Binding:
+    vpc_id: str
+    region: str
+
+
+@dataclass(frozen=True)
+class Record:
+    id: int
+    rr: str
+    type: str
+    value: str
+    ttl: int
+    remark: str = ""
+    status: str = "ENABLE"
+
+
+class PvtzApi:
+    def __init__(self, client: Callable[[], object], policy: RetryPolicy | None = None):
+        self._client = client
+        self._policy = policy
+
+    @staticmethod
+    def _m():
+        from alibabacloud_pvtz20180101 import models
+
+        return models
+
+    def _call(self, action: str, method: str, request, *, idempotent: bool = False) -> dict:
+        return invoke(self._client, method, request, action=f"pvtz:{action}", policy=self._policy,
+                      idempotent=idempotent)
+
+    def find_zone(self, name: str) -> Zone | None:
+        """The zone of this account named exactly `name`, or None."""
+        m = self._m()
+        name = name.lower().rstrip(".")
+        for page in range(1, MAX_PAGES + 1):
+            body = self._call("DescribeZones", "describe_zones_with_options", m.DescribeZonesRequest(
+                keyword=name, search_mode="EXACT", page_number=page, page_size=PAGE_SIZE), idempotent=True)
+            batch = (body.get("Zones") or {}).get("Zone") or []
+            for z in batch:
+                if (z.get("ZoneName") or "").lower().rstrip(".") == name:
+                    tags = ((body_t.get("Key", ""), body_t.get("Value", ""))
+                            for body_t in (z.get("ResourceTags") or {}).get("ResourceTag") or [])
+                    return Zone(z.get("ZoneId", ""), name, z.get("ProxyPattern") or "", tuple(tags))
+            if len(batch) < PAGE_SIZE:
+                break
+        return None
+
+    def bindings(self, zone_id: str) -> list[Binding]:
+        try:
+            body = self._call("DescribeZoneInfo", "describe_zone_info_with_options",
+                              self._m().DescribeZoneInfoRequest(zone_id=zone_id), idempotent=True)
+        except Exception as exc:
+            if errors.is_not_found(exc):
+                return []
+            raise
+        return [Binding(v.get("VpcId", ""), v.get("RegionId", "")) for v in (body.get("BindVpcs") or {}).get("Vpc") or []]
+
+    def records(self, zone_id: str) -> list[Record]:
+        m = self._m()
+        out: list[Record] = []
+        for page in range(1, MAX_PAGES + 1):
+            body = self._call("DescribeZoneRecords", "describe_zone_records_with_options", m.DescribeZoneRecordsRequest(
+                zone_id=zone_id, page_number=page, page_size=PAGE_SIZE), idempotent=True)
+            batch = (body.get("Records") or {}).get("Record") or []
+            out.extend(Record(int(r.get("RecordId") or 0), r.get("Rr", ""), r.get("Type", ""), r.get("Value", ""),
+                              int(r.get("Ttl") or 0), r.get("Remark") or "", r.get("Status") or "ENABLE")
+                       for r in batch)
+            if len(batch) < PAGE_SIZE:
+                break
+        return out
+
+    def add_zone(self, name: str, *, proxy_pattern: str, client_token: str) -> str:
+        return self._call("AddZone", "add_zone_with_options", self._m().AddZoneRequest(
+            zone_name=name, proxy_pattern=proxy_pattern, client_token=client_token), idempotent=True).get("ZoneId", "")
+
+    def add_record(self, zone_id: str, rr: str, rtype: str, value: str, *, ttl: int, remark: str,
+                   client_token: str) -> int:
+        body = self._call("AddZoneRecord", "add_zone_record_with_options", self._m().AddZoneRecordRequest(
+            zone_id=zone_id, rr=rr, type=rtype, value=value, ttl=ttl, remark=remark, client_token=client_token),
+            idempotent=True)
+        return int(body.get("RecordId") or 0)
+
+    def delete_record(self, record_id: int) -> None:
+        self._call("DeleteZoneRecord", "delete_zone_record_with_options",
+                   self._m().DeleteZoneRecordRequest(record_id=record_id), idempotent=True)
+
+    def bind(self, zone_id: str, vpcs: list[Binding]) -> None:
+        """Set the zone's bound VPCs to exactly `vpcs` (the API replaces the list)."""
+        m = self._m()
+        self._call("BindZoneVpc", "bind_zone_vpc_with_options", m.BindZoneVpcRequest(
+            zone_id=zone_id, vpcs=[m.BindZoneVpcRequestVpcs(region_id=b.region, vpc_id=b.vpc_id) for b in vpcs]),
+            idempotent=True)
+
+    def tag_zone(self, zone_id: str, tags: dict[str, str]) -> None:
+        m = self._m()
+        self._call("TagResources", "tag_resources_with_options", m.TagResourcesRequest(
+            resource_type="ZONE", resource_id=[zone_id],
+            tag=[m.TagResourcesRequestTag(key=k, value=v) for k, v in sorted(tags.items())]), idempotent=True)

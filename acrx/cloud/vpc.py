@@ -1,0 +1,202 @@
+"""VPC (2016-04-28, RPC) in acrx vocabulary: VPCs, vSwitches, route tables and entries, NAT egress.
+
+Every call goes through acrx.cloud.retry (translation + retries). Reads return None for a missing
+resource; writes raise CloudError. Route entries are created with a ClientToken, so a create the
+retry policy repeats after a lost connection answers the same entry instead of a duplicate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from acrx.cloud import errors
+from acrx.cloud.retry import RetryPolicy, invoke
+
+PAGE_SIZE = 50
+MAX_PAGES = 100
+
+
+@dataclass(frozen=True)
+class Vpc:
+    id: str
+    region: str
+    cidrs: tuple[str, ...]       # primary first, then secondary CIDR blocks
+    owner_id: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class VSwitch:
+    id: str
+    vpc_id: str
+    cidr: str
+    zone_id: str
+    route_table_id: str
+    route_table_type: str = ""
+
+
+@dataclass(frozen=True)
+class RouteEntry:
+    route_table_id: str
+    destination: str
+    next_hop_type: str
+    next_hop_id: str
+    status: str
+    kind: str                    # Custom | System
+    entry_id: str = ""
+    name: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class NatGateway:
+    id: str
+    vpc_id: str
+    snat_table_ids: tuple[str, ...]
+    ips: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SnatEntry:
+    snat_table_id: str
+    source_vswitch_id: str
+    source_cidr: str
+    snat_ip: str
+
+
+def _list(container, inner: str) -> list:
+    if isinstance(container, dict):
+        return list(container.get(inner) or [])
+    return list(container or [])
+
+
+def _str(value) -> str:
+    return "" if value is None else str(value)
+
+
+class VpcApi:
+    def __init__(self, client: Callable[[], object], policy: RetryPolicy | None = None, *, region: str = ""):
+        self._client = client
+        self._policy = policy
+        self.region = region
+
+    @staticmethod
+    def _m():
+        from alibabacloud_vpc20160428 import models
+
+        return models
+
+    def _call(self, action: str, method: str, request, *, idempotent: bool = False) -> dict:
+        return invoke(self._client, method, request, action=f"vpc:{action}", policy=self._policy,
+                      idempotent=idempotent)
+
+    def _read(self, action: str, method: str, request) -> dict | None:
+        try:
+            return self._call(action, method, request, idempotent=True)
+        except Exception as exc:
+            if errors.is_not_found(exc):
+                return None
+            raise
+
+    # -- VPCs and vSwitches ------------------------------------------------------------------
+    def get_vpc(self, vpc_id: str) -> Vpc | None:
+        body = self._read("DescribeVpcAttribute", "describe_vpc_attribute_with_options",
+                          self._m().DescribeVpcAttributeRequest(region_id=self.region, vpc_id=vpc_id))
+        if body is None or not body.get("VpcId"):
+            return None
+        secondary = _list(body.get("SecondaryCidrBlocks"), "SecondaryCidrBlock")
+        cidrs = tuple(c for c in [body.get("CidrBlock"), *secondary] if c)
+        return Vpc(body["VpcId"], body.get("RegionId") or self.region, cidrs, _str(body.get("OwnerId")),
+                   body.get("VpcName") or "")
+
+    def get_vswitch(self, vswitch_id: str) -> VSwitch | None:
+        body = self._read("DescribeVSwitchAttributes", "describe_vswitch_attributes_with_options",
+                          self._m().DescribeVSwitchAttributesRequest(region_id=self.region, v_switch_id=vswitch_id))
+        if body is None or not body.get("VSwitchId"):
+            return None
+        table = body.get("RouteTable") or {}
+        return VSwitch(body["VSwitchId"], body.get("VpcId", ""), body.get("CidrBlock", ""), body.get("ZoneId", ""),
+                       table.get("RouteTableId", ""), table.get("RouteTableType", ""))
+
+    def list_vswitches(self, vpc_id: str) -> list[VSwitch]:
+        """Every vSwitch of a VPC (route tables read per vSwitch: the list omits them in the cloud)."""
+        m = self._m()
+        ids: list[str] = []
+        for page in range(1, MAX_PAGES + 1):
+            body = self._call("DescribeVSwitches", "describe_vswitches_with_options", m.DescribeVSwitchesRequest(
+                region_id=self.region, vpc_id=vpc_id, page_number=page, page_size=PAGE_SIZE), idempotent=True)
+            batch = _list(body.get("VSwitches"), "VSwitch")
+            ids.extend(v.get("VSwitchId", "") for v in batch)
+            if len(batch) < PAGE_SIZE:
+                break
+        return [v for v in (self.get_vswitch(i) for i in ids if i) if v is not None]
+
+    # -- routes --------------------------------------------------------------------------------
+    def route_entries(self, route_table_id: str, *, destination: str | None = None) -> list[RouteEntry]:
+        m = self._m()
+        out: list[RouteEntry] = []
+        token = None
+        for _ in range(MAX_PAGES):
+            body = self._call("DescribeRouteEntryList", "describe_route_entry_list_with_options",
+                              m.DescribeRouteEntryListRequest(region_id=self.region, route_table_id=route_table_id,
+                                                              destination_cidr_block=destination,
+                                                              next_token=token, max_result=100), idempotent=True)
+            for raw in _list(body.get("RouteEntrys"), "RouteEntry"):
+                hops = _list(raw.get("NextHops"), "NextHop")
+                hop = hops[0] if hops else {}
+                out.append(RouteEntry(raw.get("RouteTableId") or route_table_id, raw.get("DestinationCidrBlock", ""),
+                                      hop.get("NextHopType") or "", hop.get("NextHopId") or "",
+                                      raw.get("Status", ""), raw.get("Type", ""), raw.get("RouteEntryId", ""),
+                                      raw.get("RouteEntryName") or "", raw.get("Description") or ""))
+            token = body.get("NextToken")
+            if not token:
+                break
+        return out
+
+    def create_route_entry(self, route_table_id: str, destination: str, next_hop_type: str, next_hop_id: str, *,
+                           name: str, description: str, client_token: str) -> str:
+        req = self._m().CreateRouteEntryRequest(
+            region_id=self.region, route_table_id=route_table_id, destination_cidr_block=destination,
+            next_hop_type=next_hop_type, next_hop_id=next_hop_id, route_entry_name=name, description=description,
+            client_token=client_token)
+        return self._call("CreateRouteEntry", "create_route_entry_with_options", req,
+                          idempotent=True).get("RouteEntryId", "")
+
+    # -- egress ----------------------------------------------------------------------------------
+    def nat_gateways(self, vpc_id: str) -> list[NatGateway]:
+        m = self._m()
+        out: list[NatGateway] = []
+        for page in range(1, MAX_PAGES + 1):
+            body = self._call("DescribeNatGateways", "describe_nat_gateways_with_options", m.DescribeNatGatewaysRequest(
+                region_id=self.region, vpc_id=vpc_id, page_number=page, page_size=PAGE_SIZE), idempotent=True)
+            batch = _list(body.get("NatGateways"), "NatGateway")
+            for raw in batch:
+                out.append(NatGateway(raw.get("NatGatewayId", ""), raw.get("VpcId", vpc_id),
+                                      tuple(_list(raw.get("SnatTableIds"), "SnatTableId")),
+                                      tuple(i.get("IpAddress", "") for i in _list(raw.get("IpLists"), "IpList"))))
+            if len(batch) < PAGE_SIZE:
+                break
+        return out
+
+    def snat_entries(self, nat_gateway_id: str) -> list[SnatEntry]:
+        m = self._m()
+        out: list[SnatEntry] = []
+        for page in range(1, MAX_PAGES + 1):
+            body = self._call("DescribeSnatTableEntries", "describe_snat_table_entries_with_options",
+                              m.DescribeSnatTableEntriesRequest(region_id=self.region, nat_gateway_id=nat_gateway_id,
+                                                                page_number=page, page_size=PAGE_SIZE),
+                              idempotent=True)
+            batch = _list(body.get("SnatTableEntries"), "SnatTableEntry")
+            out.extend(SnatEntry(e.get("SnatTableId", ""), e.get("SourceVSwitchId") or "", e.get("SourceCIDR") or "",
+                                 e.get("SnatIp", "")) for e in batch)
+            if len(batch) < PAGE_SIZE:
+                break
+        return out
+
+    # -- tags ------------------------------------------------------------------------------------
+    def tag(self, resource_type: str, resource_id: str, tags: dict[str, str]) -> None:
+        m = self._m()
+        self._call("TagResources", "tag_resources_with_options", m.TagResourcesRequest(
+            region_id=self.region, resource_type=resource_type, resource_id=[resource_id],
+            tag=[m.TagResourcesRequestTag(key=k, value=v) for k, v in sorted(tags.items())]), idempotent=True)

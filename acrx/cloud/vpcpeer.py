@@ -1,0 +1,100 @@
+"""VpcPeer (2022-01-01, RPC, central endpoint) in acrx vocabulary: VPC peering connections.
+
+The requester (account A) creates, the accepter (account B) accepts. Creates carry a ClientToken
+so a retried create answers the same connection; the acrx mark is a tag on the connection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from acrx.cloud import errors
+from acrx.cloud.retry import RetryPolicy, invoke
+
+MAX_PAGES = 100
+
+
+@dataclass(frozen=True)
+class Peering:
+    id: str
+    status: str                  # Creating | Accepting | Updating | Activated | ...
+    region: str
+    vpc_id: str
+    owner_id: str
+    accepting_uid: str
+    accepting_region: str
+    accepting_vpc_id: str
+    bandwidth: int | None = None
+    name: str = ""
+    tags: tuple[tuple[str, str], ...] = ()
+
+    def tag(self, key: str) -> str | None:
+        return dict(self.tags).get(key)
+
+
+def _peering(raw: dict) -> Peering:
+    vpc, accepting = raw.get("Vpc") or {}, raw.get("AcceptingVpc") or {}
+    tags = tuple((t.get("Key", ""), t.get("Value", "")) for t in raw.get("Tags") or [] if isinstance(t, dict))
+    bandwidth = raw.get("Bandwidth")
+    return Peering(raw.get("InstanceId", ""), raw.get("Status", ""), raw.get("RegionId", ""),
+                   vpc.get("VpcId", ""), str(raw.get("OwnerId") or ""), str(raw.get("AcceptingOwnerUid") or ""),
+                   raw.get("AcceptingRegionId", ""), accepting.get("VpcId", ""),
+                   int(bandwidth) if bandwidth not in (None, "") else None, raw.get("Name") or "", tags)
+
+
+class VpcPeerApi:
+    def __init__(self, client: Callable[[], object], policy: RetryPolicy | None = None):
+        self._client = client
+        self._policy = policy
+
+    @staticmethod
+    def _m():
+        from alibabacloud_vpcpeer20220101 import models
+
+        return models
+
+    def _call(self, action: str, method: str, request, *, idempotent: bool = False) -> dict:
+        return invoke(self._client, method, request, action=f"vpcpeer:{action}", policy=self._policy,
+                      idempotent=idempotent)
+
+    def list(self, region: str, vpc_id: str | None = None) -> list[Peering]:
+        """Connections of this account in `region` (as requester or accepter), optionally of one VPC."""
+        m = self._m()
+        out: list[Peering] = []
+        token = None
+        for _ in range(MAX_PAGES):
+            body = self._call("ListVpcPeerConnections", "list_vpc_peer_connections_with_options",
+                              m.ListVpcPeerConnectionsRequest(region_id=region, vpc_id=[vpc_id] if vpc_id else None,
+                                                              next_token=token, max_results=100), idempotent=True)
+            out.extend(_peering(r) for r in body.get("VpcPeerConnects") or [])
+            token = body.get("NextToken")
+            if not token:
+                break
+        return out
+
+    def get(self, peering_id: str) -> Peering | None:
+        try:
+            body = self._call("GetVpcPeerConnectionAttribute", "get_vpc_peer_connection_attribute_with_options",
+                              self._m().GetVpcPeerConnectionAttributeRequest(instance_id=peering_id), idempotent=True)
+        except Exception as exc:
+            if errors.is_not_found(exc):
+                return None
+            raise
+        return _peering(body)
+
+    def create(self, *, region: str, vpc_id: str, accepting_uid: str, accepting_region: str, accepting_vpc_id: str,
+               name: str, description: str, client_token: str, bandwidth: int | None = None,
+               tags: dict[str, str] | None = None) -> str:
+        m = self._m()
+        req = m.CreateVpcPeerConnectionRequest(
+            region_id=region, vpc_id=vpc_id, accepting_ali_uid=int(accepting_uid), accepting_region_id=accepting_region,
+            accepting_vpc_id=accepting_vpc_id, name=name, description=description, client_token=client_token,
+            bandwidth=bandwidth, tag=[m.CreateVpcPeerConnectionRequestTag(key=k, value=v)
+                                      for k, v in sorted((tags or {}).items())] or None)
+        return self._call("CreateVpcPeerConnection", "create_vpc_peer_connection_with_options", req,
+                          idempotent=True).get("InstanceId", "")
+
+    def accept(self, peering_id: str) -> None:
+        self._call("AcceptVpcPeerConnection", "accept_vpc_peer_connection_with_options",
+                   self._m().AcceptVpcPeerConnectionRequest(instance_id=peering_id))

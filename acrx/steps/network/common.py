@@ -1,0 +1,93 @@
+"""What the network planners share: marks, client tokens, and VPC routes (`vpc.route.<table>.<cidr>`).
+
+A route is planned the same way in peering and CEN mode: a custom entry for the destination in
+the table → no-op (adopted when acrx did not make it); nothing → create; an entry to elsewhere →
+a preflight error (acrx never rewrites someone else's route).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+
+from acrx import facts
+from acrx.errors import AcrxError, PreflightError
+from acrx.plan.change import Action, Change, Ref
+from acrx.steps.network.discovery import vpc_api
+
+MARK_TAGS = {facts.MARK_TAG_KEY: facts.MARK_TAG_VALUE}
+ROUTE_KIND = "vpc.route"
+
+
+def marked_name(*parts: str) -> str:
+    return facts.MARK_PREFIX + "-".join(p for p in parts if p)
+
+
+def is_marked(name: str = "", tags=None, description: str = "") -> bool:
+    tagged = dict(tags or ()).get(facts.MARK_TAG_KEY) == facts.MARK_TAG_VALUE
+    return tagged or (name or "").startswith(facts.MARK_PREFIX) or (description or "").startswith(facts.MARK_PREFIX)
+
+
+def keep_reason(marked: bool, what: str) -> str:
+    """No-op reasons: what acrx made is "managed"; anything else found in place is "adopted"."""
+    return f"{what} (acrx-managed)" if marked else f"adopted: {what}"
+
+
+def client_token() -> str:
+    """A fresh token per apply: the retry policy re-sends the same request object, hence the same
+    token, so a create repeated after a lost answer is deduplicated by the cloud."""
+    return uuid.uuid4().hex
+
+
+def route_address(table_id: str, destination: str) -> str:
+    return f"vpc.route.{table_id}.{destination}"
+
+
+def plan_route(ctx, *, alias: str, region: str, table_id: str, destination: str, hop_type: str,
+               hop_id, depends_on=(), why: str = "") -> Change:
+    """One route; `hop_id` is the next hop's id, or a Ref when it exists only after apply."""
+    address = route_address(table_id, destination)
+    entries = ctx.memo(f"net:routes:{alias}:{region}:{table_id}",
+                       lambda: vpc_api(ctx, alias, region).route_entries(table_id))
+    dest = str(ipaddress.ip_network(destination, strict=False))
+    found = [e for e in entries if e.destination == dest and e.kind != "System"]
+    after = {"route_table_id": table_id, "destination": dest, "next_hop_type": hop_type,
+             "next_hop_id": hop_id}
+    data = {"alias": alias, "region": region, **after}
+    for entry in found:
+        same = entry.next_hop_type == hop_type and not isinstance(hop_id, Ref) and entry.next_hop_id == hop_id
+        if same:
+            before = {**after, "next_hop_id": entry.next_hop_id, "status": entry.status}
+            if entry.status != "Available":
+                return Change(address, Action.UPDATE, before, after, reason=f"route is {entry.status}: wait",
+                              account=alias, kind=ROUTE_KIND, depends_on=depends_on, data={**data, "wait_only": True})
+            return Change(address, Action.NOOP, before, before, account=alias, kind=ROUTE_KIND,
+                          reason=keep_reason(is_marked(entry.name, description=entry.description),
+                                             f"{dest} goes to {hop_type} {entry.next_hop_id}"))
+        raise PreflightError(
+            f"route table {table_id} already sends {dest} to {entry.next_hop_type} {entry.next_hop_id}; acrx does "
+            f"not replace routes it did not plan", field="network.route_to",
+            hint="remove that route, or choose the other route_to so the destinations differ")
+    return Change(address, Action.CREATE, None, after, reason=why or None, account=alias, kind=ROUTE_KIND,
+                  depends_on=depends_on, data=data)
+
+
+def apply_route(ctx, change, actx) -> dict:
+    d = change.data
+    api = vpc_api(ctx, d["alias"], d["region"])
+    if not d.get("wait_only"):
+        api.create_route_entry(d["route_table_id"], d["destination"], d["next_hop_type"], d["next_hop_id"],
+                               name=marked_name("route"), description=marked_name("managed"),
+                               client_token=client_token())
+
+    def available():
+        for entry in api.route_entries(d["route_table_id"], destination=d["destination"]):
+            if entry.destination == d["destination"] and entry.kind != "System":
+                return entry if entry.status == "Available" else None
+        raise AcrxError(f"route {d['destination']} in {d['route_table_id']} disappeared after it was created "
+                        "(the cloud rejected it asynchronously)")
+
+    entry = actx.wait_until(available, what=f"route {d['destination']} in {d['route_table_id']}",
+                            budget_s=ctx.options.wait_budget_s)
+    ctx.forget(f"net:routes:{d['alias']}:{d['region']}:{d['route_table_id']}")
+    return {"route_entry_id": entry.entry_id, "next_hop_id": entry.next_hop_id}
