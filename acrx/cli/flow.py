@@ -91,8 +91,12 @@ def show_plan(actx: AppContext, plan, output: str) -> None:
 
 
 def plan_and_apply(actx: AppContext, ctx, steps: Iterable[Any], run: RunOptions, *,
+                   planner: Callable[[Any, list], Any] | None = None, saved: Path | None = None,
                    after_apply: Callable[[], int] | None = None) -> int:
-    """Plan the steps, show the plan, and apply it unless this is a dry run."""
+    """Plan the steps, show the plan, and apply it unless this is a dry run.
+
+    With `saved` (a plan written by `--out`), the live plan is computed only to prove the saved
+    one still describes the world; the saved plan is what gets applied."""
     from acrx.execute.executor import Executor
     from acrx.execute.journal import Journal
     from acrx.execute.progress import RichProgress
@@ -100,7 +104,9 @@ def plan_and_apply(actx: AppContext, ctx, steps: Iterable[Any], run: RunOptions,
 
     run.check()
     steps = list(steps)
-    plan = plan_steps(ctx, steps)
+    plan = (planner or plan_steps)(ctx, steps)
+    if saved is not None:
+        plan = _checked_saved_plan(saved, plan)
     show_plan(actx, plan, run.output)
     if run.out is not None:
         _save_plan(plan, run.out)
@@ -123,6 +129,21 @@ def plan_and_apply(actx: AppContext, ctx, steps: Iterable[Any], run: RunOptions,
     else:
         actx.err.print(f"applied {len(result.applied)} change(s)", highlight=False)
     return after_apply() if after_apply else 0
+
+
+def _checked_saved_plan(path: Path, live):
+    """The saved plan, refused (StalePlan) when the live state moved since it was made."""
+    import json
+
+    from acrx.execute.journal import Journal
+    from acrx.plan.plan import Plan
+
+    try:
+        saved = Plan.from_dict(json.loads(path.read_text()))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read the saved plan {path}: {exc}", field="--plan") from None
+    saved.ensure_matches(live, skip=Journal(state_dir(), saved.fingerprint).completed())
+    return saved
 
 
 def _save_plan(plan, path: Path) -> None:

@@ -39,21 +39,25 @@ def _timeout_seconds(text: Optional[str], config) -> float:
 
 
 def _prepare(ctx: typer.Context, file: Path, output: str, timeout: Optional[str], kubeconfig: Optional[Path],
-             keep: bool):
+             keep: bool, overrides: Optional[dict] = None):
     from acrx.cli.flow import load_config, step_context
-    from acrx.doctor.layers import VerifyRun
     from acrx.errors import UsageError
     from acrx.steps.context import StepOptions
 
     if output not in OUTPUTS:
         raise UsageError(f"unknown output format {output!r}; use table or json", field="--output")
     actx = app_context(ctx)
-    config = load_config(file, {})
+    config = load_config(file, overrides or {})
     options = StepOptions(kubeconfig=str(kubeconfig) if kubeconfig else None)
-    step_ctx = step_context(actx, config, options)
-    run = VerifyRun(step_ctx, config_file=str(file), timeout_s=_timeout_seconds(timeout, config), keep=keep,
-                    progress=lambda m: actx.err.print(m, highlight=False, markup=False, emoji=False))
-    return actx, run
+    return actx, verify_run(actx, step_context(actx, config, options), file, timeout, keep)
+
+
+def verify_run(actx, step_ctx, file: Path, timeout: Optional[str], keep: bool):
+    """The layers' shared state for one run over an existing StepContext (setup reuses its own)."""
+    from acrx.doctor.layers import VerifyRun
+
+    return VerifyRun(step_ctx, config_file=str(file), timeout_s=_timeout_seconds(timeout, step_ctx.config),
+                     keep=keep, progress=lambda m: actx.err.print(m, highlight=False, markup=False))
 
 
 def _print_layer(console, result) -> None:
@@ -106,10 +110,15 @@ def _report(actx, kind: str, results, output: str, success_line: Optional[str]) 
 def verify(ctx: typer.Context, file: FileOpt = Path("acrx.yaml"), keep: KeepOpt = False,
            output: OutputOpt = "table", timeout: TimeoutOpt = None, kubeconfig: KubeconfigOpt = None) -> int:
     """Prove a pod pulls: control plane, then the component, then an nginx Deployment's pull."""
+    actx, run = _prepare(ctx, file, output, timeout, kubeconfig, keep)
+    return run_verify(actx, run, output)
+
+
+def run_verify(actx, run, output: str) -> int:
+    """Every layer in order; exit 0, or VerificationFailed (exit 4) naming the first failing layer."""
     from acrx.doctor import layers as L
     from acrx.render.envelope import KIND_VERIFY
 
-    actx, run = _prepare(ctx, file, output, timeout, kubeconfig, keep)
     show = (lambda r: _print_layer(actx.out, r)) if output == "table" else None
     results = L.run_layers([(L.LAYER_CONTROL_PLANE, lambda: L.control_plane_layer(run)),
                             (L.LAYER_COMPONENT, lambda: L.component_layer(run)),

@@ -1,0 +1,104 @@
+"""`acrx plan` and `acrx setup`: every step in one plan, grouped by account.
+
+`plan` is read-only (the same plan setup would apply; `--detailed-exitcode` for CI, `--out` to
+save it). `setup` shows the plan, asks (or takes `--yes`), applies it with progress on stderr,
+then runs `acrx verify` unless `--no-verify`. `setup --plan FILE` applies a saved plan, refused
+when the live state no longer matches what it was planned against.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from acrx.cli.root import app, app_context
+
+FileOpt = Annotated[Path, typer.Option("-f", "--file", help="Config file.")]
+ModeOpt = Annotated[Optional[str], typer.Option("--mode", help="rrsa | worker-role | access-key (overrides the file).")]
+NetworkOpt = Annotated[Optional[str], typer.Option("--network", help="public | peering | cen | none (overrides the file).")]
+OutputOpt = Annotated[str, typer.Option("-o", "--output", help="table | json.")]
+AssumeOpt = Annotated[Optional[str], typer.Option(
+    "--assume-policy", help="custom (sts:AssumeRole on the registry role only) | system (AliyunSTSAssumeRoleAccess).")]
+ScopeOpt = Annotated[str, typer.Option(
+    "--pull-policy-scope", help="instance (this instance's repositories) | any (every instance, as documented).")]
+PlainAkOpt = Annotated[bool, typer.Option("--allow-plaintext-access-key",
+                                          help="access-key mode: accept the AccessKey in the ConfigMap.")]
+AnySourceOpt = Annotated[bool, typer.Option("--allow-any-source", help="public mode: allow 0.0.0.0/0 in the ACL.")]
+RouteToOpt = Annotated[Optional[str], typer.Option("--route-to", help="peering/cen: endpoint (/32) | vpc (B's CIDR).")]
+KubeconfigOpt = Annotated[Optional[Path], typer.Option(
+    "--kubeconfig", help="Use this kubeconfig instead of asking CS for a temporary one.")]
+
+
+def _context(ctx: typer.Context, file: Path, mode, network, assume_policy, pull_policy_scope,
+             allow_plaintext_access_key, allow_any_source, route_to, kubeconfig):
+    from acrx import facts
+    from acrx.cli.flow import load_config, step_context
+    from acrx.errors import UsageError
+    from acrx.steps.context import StepOptions
+
+    if assume_policy is not None and assume_policy not in facts.ASSUME_POLICY_KINDS:
+        raise UsageError(f"unknown value {assume_policy!r}; use custom or system", field="--assume-policy")
+    if pull_policy_scope not in facts.PULL_POLICY_SCOPES:
+        raise UsageError(f"unknown value {pull_policy_scope!r}; use instance or any", field="--pull-policy-scope")
+    actx = app_context(ctx)
+    config = load_config(file, {"mode": mode, "network.mode": network})
+    options = StepOptions(assume_policy=assume_policy, allow_plaintext_access_key=allow_plaintext_access_key,
+                          allow_any_source=allow_any_source or None, route_to=route_to,
+                          kubeconfig=str(kubeconfig) if kubeconfig else None,
+                          extra={"pull_policy_scope": pull_policy_scope})
+    return actx, config, options, step_context(actx, config, options)
+
+
+@app.command("plan")
+def plan(ctx: typer.Context, file: FileOpt = Path("acrx.yaml"), mode: ModeOpt = None, network: NetworkOpt = None,
+         dry_run: Annotated[bool, typer.Option("--dry-run", help="Accepted for symmetry: plan never writes.")] = True,
+         output: OutputOpt = "table",
+         detailed_exitcode: Annotated[bool, typer.Option(
+             "--detailed-exitcode", help="Exit 0 with no changes, 3 with changes pending.")] = False,
+         out: Annotated[Optional[Path], typer.Option("--out", help="Save the plan (JSON) for `acrx setup --plan`.")] = None,
+         assume_policy: AssumeOpt = None, pull_policy_scope: ScopeOpt = "instance",
+         allow_plaintext_access_key: PlainAkOpt = False, allow_any_source: AnySourceOpt = False,
+         route_to: RouteToOpt = None, kubeconfig: KubeconfigOpt = None) -> int:
+    """Show what `acrx setup` would change, reading only (CI: --detailed-exitcode -o json)."""
+    from acrx.cli.flow import RunOptions, plan_and_apply
+    from acrx.steps.setup import plan_setup, setup_steps
+
+    actx, config, options, step_ctx = _context(ctx, file, mode, network, assume_policy, pull_policy_scope,
+                                               allow_plaintext_access_key, allow_any_source, route_to, kubeconfig)
+    run = RunOptions(dry_run=True, output=output, detailed_exitcode=detailed_exitcode, out=out)
+    return plan_and_apply(actx, step_ctx, setup_steps(config, network), run, planner=plan_setup)
+
+
+@app.command("setup")
+def setup(ctx: typer.Context, file: FileOpt = Path("acrx.yaml"), mode: ModeOpt = None, network: NetworkOpt = None,
+          yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
+          output: OutputOpt = "table",
+          no_verify: Annotated[bool, typer.Option("--no-verify", help="Do not run acrx verify afterwards.")] = False,
+          saved_plan: Annotated[Optional[Path], typer.Option("--plan", help="Apply this saved plan (from acrx plan --out).")] = None,
+          keep: Annotated[bool, typer.Option("--keep", help="Keep verify's nginx Deployment.")] = False,
+          assume_policy: AssumeOpt = None, pull_policy_scope: ScopeOpt = "instance",
+          allow_plaintext_access_key: PlainAkOpt = False, allow_any_source: AnySourceOpt = False,
+          route_to: RouteToOpt = None, kubeconfig: KubeconfigOpt = None) -> int:
+    """Plan every step, apply the plan, then prove a pod pulls (acrx verify)."""
+    from acrx.cli.flow import RunOptions, plan_and_apply, step_context
+    from acrx.steps.setup import plan_setup, setup_steps
+
+    actx, config, options, step_ctx = _context(ctx, file, mode, network, assume_policy, pull_policy_scope,
+                                               allow_plaintext_access_key, allow_any_source, route_to, kubeconfig)
+    if step_ctx.session.same_account():
+        actx.err.print("note: the cluster and the registry are in one account: a same-account setup",
+                       highlight=False)
+
+    def verify() -> int:
+        if no_verify:
+            return 0
+        from acrx.cli.commands.verify import run_verify, verify_run
+
+        fresh = step_context(actx, config, options)   # apply changed the world; read it anew
+        return run_verify(actx, verify_run(actx, fresh, file, None, keep), output)
+
+    run = RunOptions(yes=yes, output=output)
+    return plan_and_apply(actx, step_ctx, setup_steps(config, network), run, planner=plan_setup,
+                          saved=saved_plan, after_apply=verify)

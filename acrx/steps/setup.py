@@ -1,0 +1,57 @@
+"""Every step in one plan, for `acrx setup` and `acrx plan`, with the order between stages.
+
+Steps do not know each other. The stages they form do: the component (addon, ConfigMap) is
+configured only after the identity it names exists — RRSA on, roles and policies in place —
+or the helper starts on a half-built chain (the documented order trap). The network stage
+depends on nothing, so it runs alongside identity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Iterable
+
+from acrx.plan.change import Change
+from acrx.plan.plan import Plan
+from acrx.steps.base import Step, plan_meta
+from acrx.steps.context import StepContext
+
+# stage -> the stages whose changes must be applied before its own
+STAGE_AFTER = {
+    "rrsa": (),
+    "roles": ("rrsa",),
+    "policy": ("roles",),
+    "network": (),
+    "addon": ("rrsa", "roles", "policy"),
+    "configmap": ("rrsa", "roles", "policy", "addon"),
+}
+
+
+def setup_steps(config, network_mode: str | None = None) -> list[Step]:
+    from acrx.steps.addon import AddonStep
+    from acrx.steps.configmap import ConfigMapStep
+    from acrx.steps.identity import PolicyStep, RolesStep, RrsaStep
+    from acrx.steps.network import NetworkStep
+
+    return [RrsaStep(), RolesStep(), PolicyStep(), NetworkStep(network_mode), AddonStep(),
+            ConfigMapStep(access_key_in_plan=config.mode == "access-key")]
+
+
+def plan_setup(ctx: StepContext, steps: Iterable[Step]) -> Plan:
+    """Preflight every step, plan each, then order the stages (see STAGE_AFTER)."""
+    steps = list(steps)
+    for step in steps:
+        step.preflight(ctx)
+    by_stage: dict[str, list[Change]] = {step.name: step.plan(ctx) for step in steps}
+    return Plan(order_stages(by_stage), meta=plan_meta(ctx, steps))
+
+
+def order_stages(by_stage: dict[str, list[Change]]) -> list[Change]:
+    ordered: list[Change] = []
+    for stage, changes in by_stage.items():
+        before = [c.address for s in STAGE_AFTER.get(stage, ()) for c in by_stage.get(s, ()) if not c.is_noop]
+        for change in changes:
+            extra = tuple(a for a in before if a not in change.depends_on)
+            ordered.append(replace(change, depends_on=change.depends_on + extra) if extra and not change.is_noop
+                           else change)
+    return ordered
