@@ -107,3 +107,52 @@ def env(ctx: typer.Context, state_dir: Path = STATE_DIR_OPTION) -> None:
         raise UsageError(f"{path} does not exist; start one with `acrx sandbox up --state-dir {state_dir}`",
                          field="--state-dir")
     typer.echo(path.read_text(), nl=False)
+
+
+@app.command("demo")
+def demo(
+    ctx: typer.Context,
+    mode: str = typer.Option("rrsa", "--mode", help="rrsa | worker-role | access-key."),
+    network: str = typer.Option("peering", "--network", help="public | peering | cen."),
+    scenario: str = typer.Option("default", "--scenario", help="A seeded variant of the sandbox world."),
+    clock_scale: float = typer.Option(0.05, "--clock-scale", help="Real seconds per cloud second of slow work."),
+) -> int:
+    """Run the whole procedure on a built-in sandbox: plan, apply, verify, then stop it."""
+    import tempfile
+
+    from acrx.cli.commands.setup import setup
+    from acrx.sandbox.app import CONFIG_FILE, Sandbox
+    from acrx.sandbox.scenario import VARIANTS
+
+    actx = app_context(ctx)
+    if scenario not in VARIANTS:
+        raise UsageError(f"unknown scenario {scenario!r}; choose one of {', '.join(sorted(VARIANTS))}", field="--scenario")
+    if network not in ("public", "peering", "cen"):
+        raise UsageError(f"the demo connects the networks itself: use public, peering or cen, not {network!r}",
+                         field="--network")
+    with tempfile.TemporaryDirectory(prefix="acrx-demo-") as tmp:
+        state = Path(tmp)
+        actx.err.print(f"starting the sandbox ({scenario}: two accounts, an ACK cluster, an ACR EE instance)",
+                       highlight=False)
+        sandbox = Sandbox(scenario, clock_scale=clock_scale).start()
+        previous_state_dir = os.environ.get("ACRX_STATE_DIR")
+        try:
+            sandbox.write_state(state, mode=mode, network=network)
+            actx.sandbox_dir = state
+            os.environ["ACRX_STATE_DIR"] = str(state / "journal-state")
+            if mode == "access-key":
+                actx.err.print("access-key mode: the sandbox's own key goes into the ConfigMap in plaintext",
+                               highlight=False)
+            started = time.monotonic()
+            code = setup(ctx, file=state / CONFIG_FILE, mode=mode, network=network, yes=True, output="table",
+                         no_verify=False, saved_plan=None, keep=False, assume_policy=None,
+                         pull_policy_scope="instance", allow_plaintext_access_key=mode == "access-key",
+                         allow_any_source=False, route_to=None, kubeconfig=None)
+            actx.err.print(f"demo finished in {time.monotonic() - started:.1f}s; stopping the sandbox", highlight=False)
+            return code
+        finally:
+            if previous_state_dir is None:
+                os.environ.pop("ACRX_STATE_DIR", None)
+            else:
+                os.environ["ACRX_STATE_DIR"] = previous_state_dir
+            sandbox.stop()
