@@ -196,7 +196,8 @@ def _render_list(changes: list[Change], console: Console) -> None:
             lines.append(f"reason: {change.reason}")
         for line in lines:
             # Padding keeps wrapped continuation lines under the text, not at column 0.
-            console.print(Padding(Text(line), (0, 0, 0, 6), expand=False))
+            # soft_wrap=False: wrap even on a soft-wrapping console, never crop (CI logs need it all).
+            console.print(Padding(Text(line), (0, 0, 0, 6), expand=False), soft_wrap=False)
 
 
 def render_plan_table(plan: Plan, console: Console, *, show_noops: bool = True) -> None:
