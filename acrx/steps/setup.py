@@ -11,10 +11,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterable
 
-from acrx.plan.change import Change
+from acrx.plan.change import Action, Change
 from acrx.plan.plan import Plan
 from acrx.steps.base import Step, plan_meta
 from acrx.steps.context import StepContext
+
+ACCESS_KEY_ADDRESS = "ram.access_key.registry"
 
 # stage -> the stages whose changes must be applied before its own
 STAGE_AFTER = {
@@ -33,8 +35,7 @@ def setup_steps(config, network_mode: str | None = None) -> list[Step]:
     from acrx.steps.identity import PolicyStep, RolesStep, RrsaStep
     from acrx.steps.network import NetworkStep
 
-    return [RrsaStep(), RolesStep(), PolicyStep(), NetworkStep(network_mode), AddonStep(),
-            ConfigMapStep(access_key_in_plan=config.mode == "access-key")]
+    return [RrsaStep(), RolesStep(), PolicyStep(), NetworkStep(network_mode), AddonStep(), ConfigMapStep()]
 
 
 def plan_setup(ctx: StepContext, steps: Iterable[Step]) -> Plan:
@@ -42,7 +43,14 @@ def plan_setup(ctx: StepContext, steps: Iterable[Step]) -> Plan:
     steps = list(steps)
     for step in steps:
         step.preflight(ctx)
-    by_stage: dict[str, list[Change]] = {step.name: step.plan(ctx) for step in steps}
+    by_stage: dict[str, list[Change]] = {}
+    for step in steps:
+        if hasattr(step, "access_key_in_plan"):
+            # The ConfigMap takes a new key's secret from this plan's key change (a Ref); an
+            # existing key is read where it already is.
+            step.access_key_in_plan = any(c.address.startswith(ACCESS_KEY_ADDRESS) and c.action is Action.CREATE
+                                          for changes in by_stage.values() for c in changes)
+        by_stage[step.name] = step.plan(ctx)
     return Plan(order_stages(by_stage), meta=plan_meta(ctx, steps))
 
 

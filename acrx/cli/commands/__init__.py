@@ -10,3 +10,4 @@ from acrx.cli.commands import network  # noqa: F401
 from acrx.cli.commands import addon  # noqa: F401
 from acrx.cli.commands import configmap  # noqa: F401
 from acrx.cli.commands import setup  # noqa: F401
+from acrx.cli.commands import destroy  # noqa: F401

@@ -1,0 +1,273 @@
+"""Destroy planning for the network step: what acrx made between the cluster's VPC and the registry.
+
+Whatever network.mode says now, every kind of thing setup may have made is looked for, so a
+destroy after a mode switch (peering set up, config now `none`) still finds it:
+
+    vpc.route.<table>.<cidr>   custom routes named/described `acrx-` in the cluster's route tables
+                               and in those of the VPCs the instance is linked to
+    vpc.peering                the connection named acrx-<cluster id> and tagged acrx:managed
+    cen.*                      the CEN named acrx-<cluster id> and tagged (or network.cen_id): its
+                               acrx- attachments, the grant of B's VPC (only to acrx's own CEN),
+                               its acrx- transit routers, then the CEN itself if it is acrx's
+    pvtz.*                     acrx's records in the VPC domain's zone; the binding and the zone
+                               itself when the zone is tagged acrx:managed
+    cr.acl.<cidr>              ACL entries with the comment acrx-managed, one after another
+
+Order: routes before the peering and the attachments they point at; attachments before the
+grant, the transit routers and the CEN; records and binding before the zone. Kept as no-ops with
+their reason: the internet endpoint switch and the instance's VPC links (no mark is possible on
+them, and other clients of the registry may use them), and anything without acrx's mark.
+"""
+
+from __future__ import annotations
+
+from acrx import facts
+from acrx.plan.change import Action, Change
+from acrx.steps.network import destroy_calls as calls
+from acrx.steps.network.common import is_marked, marked_name, route_address
+from acrx.steps.network.discovery import cbn_api, cluster_net, cr_api, pvtz_api, registry_config, vpc_api, vpcpeer_api
+
+KEEP = "keep"
+ADOPTED = "adopted, kept: it has no acrx ownership mark, so acrx did not create it"
+
+
+def _keep(address: str, account: str, reason: str, before=None) -> Change:
+    return Change(address, Action.NOOP, before, before, account=account, kind=KEEP, reason=reason)
+
+
+def _delete(address: str, account: str, kind: str, data: dict, before=None, depends_on=(), reason="created by acrx"):
+    return Change(address, Action.DELETE, before if before is not None else {k: v for k, v in data.items()
+                                                                                 if k not in ("alias", "region")},
+                  None, account=account, kind=kind, depends_on=tuple(dict.fromkeys(depends_on)), reason=reason,
+                  data=data)
+
+
+def _registry_side(ctx) -> dict:
+    """The instance, its internet endpoint, its linked VPCs and their route tables (account B)."""
+    def read() -> dict:
+        reg = registry_config(ctx)
+        cr = cr_api(ctx, reg.account, reg.region)
+        instance = cr.get_instance(reg.instance_id)
+        if instance is None:
+            return {"reg": reg, "instance": None, "internet": None, "acl": [], "links": (), "tables": (), "domain": None}
+        endpoint = cr.get_vpc_endpoint(reg.instance_id)
+        internet = next((e for e in cr.list_endpoints(reg.instance_id) if e.type == "internet"), None)
+        acl = calls.internet_acl(ctx, reg.account, reg.region, reg.instance_id) if internet is not None else []
+        api = vpc_api(ctx, reg.account, reg.region)
+        tables = []
+        for link in endpoint.linked_vpcs:
+            tables += [v.route_table_id for v in api.list_vswitches(link.vpc_id) if v.route_table_id]
+        name = reg.instance_name or instance.name
+        domain = next((d for d in endpoint.domains if "-registry-vpc." in d), facts.registry_vpc_domain(name, reg.region))
+        return {"reg": reg, "instance": instance, "internet": internet, "acl": acl, "links": endpoint.linked_vpcs,
+                "tables": tuple(dict.fromkeys(tables)), "domain": domain}
+
+    return ctx.memo("destroy:net:registry", read)
+
+
+def plan_routes(ctx, cluster, side) -> list[Change]:
+    reg = side["reg"]
+    changes = []
+    for alias, region, tables in ((cluster.alias, cluster.region, cluster.route_tables),
+                                  (reg.account, reg.region, side["tables"])):
+        for table in tables:
+            entries = ctx.memo(f"net:routes:{alias}:{region}:{table}", lambda a=alias, r=region, t=table:
+                               vpc_api(ctx, a, r).route_entries(t))
+            for entry in entries:
+                if entry.kind == "System" or entry.next_hop_type not in ("VpcPeer", "Attachment") and not is_marked(
+                        entry.name, description=entry.description):
+                    continue
+                address = route_address(table, entry.destination)
+                before = {"route_table_id": table, "destination": entry.destination,
+                          "next_hop_type": entry.next_hop_type, "next_hop_id": entry.next_hop_id}
+                if not is_marked(entry.name, description=entry.description):
+                    changes.append(_keep(address, alias, ADOPTED, before))
+                    continue
+                changes.append(_delete(address, alias, calls.KIND_ROUTE, {
+                    "alias": alias, "region": region, "route_table_id": table, "destination": entry.destination,
+                    "next_hop_id": entry.next_hop_id, "route_entry_id": entry.entry_id}, before=before))
+    return changes
+
+
+def _pointing_at(routes: list[Change], hop_id) -> list[Change]:
+    return [c for c in routes if (c.before or {}).get("next_hop_id") == hop_id]
+
+
+def _blocked(routes: list[Change], hop_id) -> bool:
+    """An adopted route still points at it: deleting it would be refused (or take that route)."""
+    return any(c.is_noop for c in _pointing_at(routes, hop_id))
+
+
+def plan_peering(ctx, cluster, routes) -> list[Change]:
+    api = vpcpeer_api(ctx, cluster.alias, cluster.region)
+    found = [p for p in ctx.memo("net:peerings", lambda: api.list(cluster.region, cluster.vpc.id))
+             if p.vpc_id == cluster.vpc.id and p.status not in ("Deleted", "Deleting", "Rejected", "Expired")]
+    name = marked_name(ctx.config.cluster.id)
+    changes = []
+    for index, conn in enumerate(found):
+        address = "vpc.peering" if index == 0 else f"vpc.peering.{conn.id}"
+        before = {"peering_id": conn.id, "vpc_id": conn.vpc_id, "accepting_vpc_id": conn.accepting_vpc_id,
+                  "status": conn.status}
+        if conn.name != name or not is_marked(tags=conn.tags):
+            changes.append(_keep(address, cluster.alias, ADOPTED, before))
+        elif _blocked(routes, conn.id):
+            changes.append(_keep(address, cluster.alias, "kept: routes acrx did not make still point at it", before))
+        else:
+            deps = [c.address for c in _pointing_at(routes, conn.id)]
+            changes.append(_delete(address, cluster.alias, calls.KIND_PEERING, {
+                "alias": cluster.alias, "region": cluster.region, "peering_id": conn.id}, before=before,
+                depends_on=deps))
+    return changes
+
+
+def plan_cen(ctx, cluster, side, routes) -> list[Change]:
+    owner = cluster.alias
+    cbn = cbn_api(ctx, owner, cluster.region)
+    name = marked_name(ctx.config.cluster.id)
+    cens = [c for c in ctx.memo(f"net:cens:{name}", lambda: cbn.list_cens(name=name)) if is_marked(c.name, c.tags)]
+    configured = ctx.config.network.cen_id
+    if configured and all(c.id != configured for c in cens):
+        cen = ctx.memo(f"net:cen:{configured}", lambda: cbn.get_cen(configured))
+        cens += [cen] if cen is not None else []
+    changes: list[Change] = []
+    for cen in cens:
+        owned = cen.name == name and is_marked(tags=cen.tags)
+        changes += _plan_one_cen(ctx, cbn, cen, owned, owner, cluster, side, routes, many=len(cens) > 1)
+    return changes
+
+
+def _plan_one_cen(ctx, cbn, cen, owned, owner, cluster, side, routes, many) -> list[Change]:
+    sfx = f".{cen.id}" if many else ""
+    base = {"alias": owner, "region": cluster.region, "cen_id": cen.id}
+    changes: list[Change] = []
+    kept_children = False
+    attachment_of: dict[str, str] = {}      # transit router id -> addresses of its deleted attachments
+    deleted_by_tr: dict[str, list[str]] = {}
+    for att in cbn.vpc_attachments(cen.id) + [*cbn.peer_attachments(cen.id)]:
+        peer = bool(att.peer_transit_router_id)
+        address = (f"cen.peer_attachment{sfx}" if peer else f"cen.attachment.{att.vpc_id}{sfx}")
+        if address in attachment_of.values():
+            address = f"{address}.{att.id}"
+        before = {"attachment_id": att.id, "vpc_id": att.vpc_id, "status": att.status}
+        if not is_marked(att.name) or _blocked(routes, att.id):
+            why = ADOPTED if not is_marked(att.name) else "kept: routes acrx did not make still point at it"
+            changes.append(_keep(address, owner, why, before))
+            kept_children = True
+            continue
+        attachment_of[att.id] = address
+        deleted_by_tr.setdefault(att.transit_router_id, []).append(address)
+        if peer:
+            deleted_by_tr.setdefault(att.peer_transit_router_id, []).append(address)
+        changes.append(_delete(address, owner, calls.KIND_ATTACHMENT, {**base, "attachment_id": att.id, "peer": peer},
+                               before=before, depends_on=[c.address for c in _pointing_at(routes, att.id)]))
+    reg = side["reg"]
+    if owned and ctx.uid(reg.account) != ctx.uid(owner):
+        b_api = cbn_api(ctx, reg.account, reg.region)
+        for link in side["links"]:
+            if any(g.cen_id == cen.id for g in b_api.grants_of_vpc(link.vpc_id, reg.region)):
+                deps = [a for a in attachment_of.values() if a.startswith(f"cen.attachment.{link.vpc_id}")]
+                changes.append(_delete(f"cen.grant.{link.vpc_id}{sfx}", reg.account, calls.KIND_GRANT, {
+                    "alias": reg.account, "region": reg.region, "vpc_id": link.vpc_id, "cen_id": cen.id,
+                    "cen_owner_id": ctx.uid(owner)}, depends_on=deps,
+                    reason="the grant of B's VPC to acrx's CEN, which is deleted"))
+    routers = []
+    for tr in cbn.transit_routers(cen.id):
+        address = f"cen.transit_router.{tr.region}{sfx}"
+        before = {"transit_router_id": tr.id, "region": tr.region}
+        if not is_marked(tr.name):
+            changes.append(_keep(address, owner, ADOPTED, before))
+            kept_children = True
+            continue
+        routers.append(address)
+        changes.append(_delete(address, owner, calls.KIND_ROUTER, {**base, "region": tr.region, "transit_router_id": tr.id},
+                               before=before, depends_on=deleted_by_tr.get(tr.id, [])))
+    before = {"cen_id": cen.id, "name": cen.name}
+    if not owned:
+        changes.append(_keep(f"cen.instance{sfx}", owner, "adopted, kept: network.cen_id names a CEN acrx did not "
+                                                          "create; only acrx's attachments in it go", before))
+    elif kept_children:
+        changes.append(_keep(f"cen.instance{sfx}", owner, "kept: it still holds attachments or transit routers "
+                                                          "acrx did not make", before))
+    else:
+        grants = [c.address for c in changes if c.kind == calls.KIND_GRANT]
+        changes.append(_delete(f"cen.instance{sfx}", owner, calls.KIND_CEN, base, before=before,
+                               depends_on=routers + list(attachment_of.values()) + grants))
+    return changes
+
+
+def plan_dns(ctx, cluster, side) -> list[Change]:
+    domain = side["domain"]
+    if domain is None:
+        return []
+    alias, region = cluster.alias, cluster.region
+    api = pvtz_api(ctx, alias, region)
+    zone = ctx.memo(f"net:zone:{domain}", lambda: api.find_zone(domain))
+    if zone is None:
+        return []
+    base = {"alias": alias, "region": region, "zone_id": zone.id, "domain": domain}
+    records = [r for r in ctx.memo(f"net:records:{zone.id}", lambda: api.records(zone.id))]
+    ours = [r for r in records if is_marked(description=r.remark)]
+    changes: list[Change] = []
+    deps = []
+    if ours:
+        changes.append(_delete(f"pvtz.record.{domain}", alias, calls.KIND_RECORDS, {**base, "record_ids": [r.id for r in ours]},
+                               before={"records": [f"{r.rr} {r.type} {r.value}" for r in ours]}))
+        deps.append(changes[-1].address)
+    zone_before = {"zone_id": zone.id, "name": domain}
+    if not is_marked(tags=zone.tags):
+        changes.append(_keep(f"pvtz.zone.{domain}", alias, ADOPTED + "; its binding to the cluster's VPC stays",
+                             zone_before))
+        return changes
+    bindings = ctx.memo(f"net:bindings:{zone.id}", lambda: api.bindings(zone.id))
+    if any(b.vpc_id == cluster.vpc.id for b in bindings):
+        changes.append(_delete(f"pvtz.binding.{cluster.vpc.id}", alias, calls.KIND_BINDING,
+                               {**base, "vpc_id": cluster.vpc.id}, before={"zone_id": zone.id, "vpc_id": cluster.vpc.id}))
+        deps.append(changes[-1].address)
+    others = [b.vpc_id for b in bindings if b.vpc_id != cluster.vpc.id]
+    foreign_records = [r for r in records if r not in ours]
+    if others or foreign_records:
+        why = (f"kept: still bound to {', '.join(others)}" if others else
+               f"kept: it holds {len(foreign_records)} record(s) acrx did not write")
+        changes.append(_keep(f"pvtz.zone.{domain}", alias, why, zone_before))
+    else:
+        changes.append(_delete(f"pvtz.zone.{domain}", alias, calls.KIND_ZONE, base, before=zone_before, depends_on=deps))
+    return changes
+
+
+def plan_registry_endpoints(ctx, side) -> list[Change]:
+    reg, internet = side["reg"], side["internet"]
+    changes: list[Change] = []
+    if internet is not None and internet.enabled:
+        changes.append(_keep("cr.endpoint.internet", reg.account, "kept on: an endpoint switch carries no ownership "
+                             "mark, and other clients of the registry may use it", {"enabled": True}))
+    previous = ()
+    for cidr, comment in side["acl"]:
+        address = f"cr.acl.{cidr}"
+        if not is_marked(description=comment):
+            continue   # someone's ACL entry: not acrx's to list, let alone remove
+        changes.append(_delete(address, reg.account, calls.KIND_ACL, {
+            "alias": reg.account, "region": reg.region, "instance_id": reg.instance_id, "cidr": cidr},
+            before={"cidr": cidr}, depends_on=previous))
+        previous = (address,)    # one at a time: the API takes concurrent ACL changes badly
+    for link in side["links"]:
+        changes.append(_keep(f"cr.vpc_link.{link.vpc_id}", reg.account, "kept: a VPC link carries no ownership mark, "
+                             "and the registry's other clients in that VPC may use it",
+                             {"vpc_id": link.vpc_id, "ip": link.ip}))
+    return changes
+
+
+def plan_destroy(ctx) -> list[Change]:
+    cluster = cluster_net(ctx)
+    side = _registry_side(ctx)
+    if side["instance"] is None:
+        ctx.warn(f"instance {side['reg'].instance_id} was not found: only the cluster's side is cleaned")
+    routes = plan_routes(ctx, cluster, side)
+    changes = routes + plan_peering(ctx, cluster, routes) + plan_cen(ctx, cluster, side, routes)
+    changes += plan_dns(ctx, cluster, side)
+    if side["instance"] is not None:
+        changes += plan_registry_endpoints(ctx, side)
+    return changes
+
+
+def destroy_handlers(ctx) -> dict:
+    return calls.destroy_handlers(ctx)
