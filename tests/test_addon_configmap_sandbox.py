@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 import yaml
 
+from sandbox_cloud import wait_for as shared_wait_for
 from sandbox_fixture import running_sandbox
 from sandbox_world import Hand
 
@@ -54,14 +54,8 @@ def cm_data(sb) -> dict:
     return store(sb).get("configmaps", "kube-system", "acr-configuration").get("data") or {}
 
 
-def wait_for(predicate, what, timeout=20.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+def wait_for(predicate, what):
+    return shared_wait_for(predicate, what, timeout=20.0)   # a helper round on a cold cluster is slower
 
 
 def helper_pods(sb, running=True):

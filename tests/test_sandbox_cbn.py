@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from acrx.sandbox.core.server import CloudServer
-from acrx.sandbox.core.world import World
 from tests.sandbox_clients import sdk_client
+from tests.sandbox_cloud import api_error as _error
+from tests.sandbox_cloud import serving, two_accounts
 
 HZ, SH = "cn-hangzhou", "cn-shanghai"
 
 
 @pytest.fixture
 def cloud():
-    world = World(seed=9)
-    a = world.add_account("cluster", HZ)
-    b = world.add_account("registry", HZ)
+    world, a, b = two_accounts(9, HZ)
     va = world.backend("vpc", a.uid, HZ)
     vpc_a = va.seed_vpc("192.168.0.0/16")
     vsw_a = va.seed_vswitch(vpc_a.vpc_id, "192.168.1.0/24", "cn-hangzhou-h")
@@ -25,22 +23,13 @@ def cloud():
     vb_sh = world.backend("vpc", b.uid, SH)
     vpc_b_sh = vb_sh.seed_vpc("10.8.0.0/16")
     vsw_b_sh = vb_sh.seed_vswitch(vpc_b_sh.vpc_id, "10.8.1.0/24", "cn-shanghai-b")
-    server = CloudServer(world).start()
-    yield dict(world=world, a=a, b=b, vpc_a=vpc_a, vsw_a=vsw_a, vpc_b=vpc_b, vsw_b=vsw_b, vpc_b_sh=vpc_b_sh,
-               vsw_b_sh=vsw_b_sh, server=server)
-    server.stop()
+    with serving(world) as server:
+        yield dict(world=world, a=a, b=b, vpc_a=vpc_a, vsw_a=vsw_a, vpc_b=vpc_b, vsw_b=vsw_b, vpc_b_sh=vpc_b_sh,
+                   vsw_b_sh=vsw_b_sh, server=server)
 
 
 def _cbn(cloud, account):
     return sdk_client("alibabacloud_cbn20170912", cloud["server"].endpoint, account.root_key)
-
-
-def _error(call):
-    from alibabacloud_tea_openapi.exceptions import ClientException
-
-    with pytest.raises(ClientException) as info:
-        call()
-    return info.value
 
 
 def _cen_and_router(cloud, region=HZ):

@@ -13,6 +13,7 @@ from acrx.sandbox.registry.images import ImageStore
 from acrx.sandbox.services.cr import models as cr_models
 from acrx.sandbox.services.cr.registry_auth import CrRegistryAuth
 from tests.sandbox_clients import sdk_client
+from tests.sandbox_cloud import error_code as _error
 
 REGION = "cn-hangzhou"
 
@@ -73,14 +74,6 @@ def slow_env():
     e = Env(clock_scale=1.0)
     yield e
     e.stop()
-
-
-def _error(call):
-    from alibabacloud_tea_openapi.exceptions import ClientException
-
-    with pytest.raises(ClientException) as info:
-        call()
-    return info.value.code, info.value.status_code
 
 
 def _m():

@@ -12,6 +12,7 @@ from acrx.sandbox.services.cs import addons as catalog
 from acrx.sandbox.services.cs import models as cs_models
 from acrx.sandbox.services.cs import models_addons
 from tests.sandbox_clients import sdk_client
+from tests.sandbox_cloud import error_code as _error
 
 REGION = "cn-hangzhou"
 MANAGED, SELF_MANAGED = catalog.MANAGED_ACR_HELPER, catalog.SELF_MANAGED_ACR_HELPER
@@ -57,14 +58,6 @@ def slow_env():
     e = Env(clock_scale=1.0)
     yield e
     e.server.stop()
-
-
-def _error(call):
-    from alibabacloud_tea_openapi.exceptions import ClientException
-
-    with pytest.raises(ClientException) as info:
-        call()
-    return info.value.code, info.value.status_code
 
 
 def _m():

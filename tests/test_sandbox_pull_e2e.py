@@ -8,11 +8,10 @@ ImagePullBackOff with the matching cause.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from acrx.sandbox.app import Sandbox
+from sandbox_cloud import wait_for
 from sandbox_world import Hand
 
 pytestmark = pytest.mark.timeout(120)
@@ -36,16 +35,6 @@ def store_of(hand):
 
 def runtime_of(hand):
     return hand.sandbox.runtimes[hand.s.cluster_id]
-
-
-def wait_for(predicate, timeout: float = 15, what: str = "condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def image(hand, public: bool = False) -> str:

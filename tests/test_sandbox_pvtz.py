@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from acrx.sandbox.core.server import CloudServer
-from acrx.sandbox.core.world import World
 from tests.sandbox_clients import sdk_client
+from tests.sandbox_cloud import api_error as _error
+from tests.sandbox_cloud import serving, two_accounts
 
 HZ = "cn-hangzhou"
 DOMAIN = "reg-registry-vpc.cn-hangzhou.cr.aliyuncs.com"
@@ -14,26 +14,15 @@ DOMAIN = "reg-registry-vpc.cn-hangzhou.cr.aliyuncs.com"
 
 @pytest.fixture
 def cloud():
-    world = World(seed=11)
-    a = world.add_account("cluster", HZ)
-    b = world.add_account("registry", HZ)
+    world, a, b = two_accounts(11, HZ)
     vpc_a = world.backend("vpc", a.uid, HZ).seed_vpc("192.168.0.0/16")
     vpc_b = world.backend("vpc", b.uid, HZ).seed_vpc("10.0.0.0/16")
-    server = CloudServer(world).start()
-    yield dict(world=world, a=a, b=b, vpc_a=vpc_a, vpc_b=vpc_b, server=server)
-    server.stop()
+    with serving(world) as server:
+        yield dict(world=world, a=a, b=b, vpc_a=vpc_a, vpc_b=vpc_b, server=server)
 
 
 def _pvtz(cloud, account):
     return sdk_client("alibabacloud_pvtz20180101", cloud["server"].endpoint, account.root_key)
-
-
-def _error(call):
-    from alibabacloud_tea_openapi.exceptions import ClientException
-
-    with pytest.raises(ClientException) as info:
-        call()
-    return info.value
 
 
 def _bind(client, zone_id, *vpcs):

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from acrx.sandbox.core.server import CloudServer
 from acrx.sandbox.core.world import World
 from tests.sandbox_clients import sdk_client
+from tests.sandbox_cloud import expect_error, serving
 
 TRUST_ECS = json.dumps({"Version": "1", "Statement": [
     {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": ["ecs.aliyuncs.com"]}}]})
@@ -22,9 +22,8 @@ def doc(actions, resource="*", effect="Allow") -> str:
 def cloud():
     world = World(seed=3)
     account = world.add_account("cluster", "cn-hangzhou")
-    server = CloudServer(world).start()
-    yield world, server, account
-    server.stop()
+    with serving(world) as server:
+        yield world, server, account
 
 
 @pytest.fixture
@@ -36,15 +35,6 @@ def ram(cloud):
 def m():
     from alibabacloud_ram20150501 import models
     return models
-
-
-def expect_error(call, code: str, status: int):
-    from alibabacloud_tea_openapi.exceptions import ClientException
-
-    with pytest.raises(ClientException) as info:
-        call()
-    assert (info.value.code, info.value.status_code) == (code, status), info.value.message
-    return info.value
 
 
 # -- roles --------------------------------------------------------------------------------------

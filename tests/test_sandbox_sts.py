@@ -11,6 +11,7 @@ from acrx.sandbox.core.oidc import SigningKey
 from acrx.sandbox.core.server import CloudServer
 from acrx.sandbox.core.world import World
 from tests.sandbox_clients import sdk_client
+from tests.sandbox_cloud import expect_error
 
 ISSUER = "https://oidc-ack-cn-hangzhou.oss-cn-hangzhou.aliyuncs.com/c0ffee"
 SUBJECT = "system:serviceaccount:kube-system:aliyun-acr-credential-helper"
@@ -34,15 +35,6 @@ def ram_m():
 def sts_m():
     from alibabacloud_sts20150401 import models
     return models
-
-
-def expect_error(call, code: str, status: int):
-    from alibabacloud_tea_openapi.exceptions import ClientException
-
-    with pytest.raises(ClientException) as info:
-        call()
-    assert (info.value.code, info.value.status_code) == (code, status), info.value.message
-    return info.value
 
 
 class Cloud:

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from acrx.sandbox.core.server import CloudServer
-from acrx.sandbox.core.world import World
 from tests.sandbox_clients import sdk_client
+from tests.sandbox_cloud import api_error as _error
+from tests.sandbox_cloud import serving, two_accounts
 
 REGION = "cn-hangzhou"
 
 
 @pytest.fixture
 def cloud():
-    world = World(seed=3)
-    a = world.add_account("cluster", REGION)
-    b = world.add_account("registry", REGION)
+    world, a, b = two_accounts(3, REGION)
     va = world.backend("vpc", a.uid, REGION)
     vpc = va.seed_vpc("192.168.0.0/16", secondary_cidrs=["172.20.0.0/16"], name="cluster-vpc")
     nodes = va.seed_vswitch(vpc.vpc_id, "192.168.1.0/24", "cn-hangzhou-h")
@@ -24,22 +22,13 @@ def cloud():
     custom = va.seed_route_table(vpc.vpc_id, [pods.vswitch_id], name="pods")
     vb = world.backend("vpc", b.uid, REGION)
     vpc_b = vb.seed_vpc("10.0.0.0/16")
-    server = CloudServer(world).start()
-    yield dict(world=world, a=a, b=b, vpc=vpc, nodes=nodes, pods=pods, nat=nat, custom=custom, vpc_b=vpc_b,
-               server=server)
-    server.stop()
+    with serving(world) as server:
+        yield dict(world=world, a=a, b=b, vpc=vpc, nodes=nodes, pods=pods, nat=nat, custom=custom, vpc_b=vpc_b,
+                   server=server)
 
 
 def _client(cloud, account):
     return sdk_client("alibabacloud_vpc20160428", cloud["server"].endpoint, account.root_key)
-
-
-def _error(call):
-    from alibabacloud_tea_openapi.exceptions import ClientException
-
-    with pytest.raises(ClientException) as info:
-        call()
-    return info.value
 
 
 def test_vpc_and_vswitch_attributes(cloud):

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from acrx.sandbox.core.server import CloudServer
-from acrx.sandbox.core.world import World
 from tests.sandbox_clients import sdk_client
+from tests.sandbox_cloud import api_error as _error
+from tests.sandbox_cloud import serving, two_accounts
 
 HZ, SH = "cn-hangzhou", "cn-shanghai"
 
 
 @pytest.fixture
 def cloud():
-    world = World(seed=5)
-    a = world.add_account("cluster", HZ)
-    b = world.add_account("registry", HZ)
+    world, a, b = two_accounts(5, HZ)
     c = world.add_account("stranger", HZ)
     va = world.backend("vpc", a.uid, HZ)
     vpc_a = va.seed_vpc("192.168.0.0/16")
@@ -23,22 +21,13 @@ def cloud():
     vpc_a2 = va.seed_vpc("172.16.0.0/16")
     vpc_b = world.backend("vpc", b.uid, HZ).seed_vpc("10.0.0.0/16")
     vpc_b_sh = world.backend("vpc", b.uid, SH).seed_vpc("10.8.0.0/16")
-    server = CloudServer(world).start()
-    yield dict(world=world, a=a, b=b, c=c, vpc_a=vpc_a, vpc_a2=vpc_a2, nodes=nodes, vpc_b=vpc_b, vpc_b_sh=vpc_b_sh,
-               server=server)
-    server.stop()
+    with serving(world) as server:
+        yield dict(world=world, a=a, b=b, c=c, vpc_a=vpc_a, vpc_a2=vpc_a2, nodes=nodes, vpc_b=vpc_b,
+                   vpc_b_sh=vpc_b_sh, server=server)
 
 
 def _peer(cloud, account):
     return sdk_client("alibabacloud_vpcpeer20220101", cloud["server"].endpoint, account.root_key)
-
-
-def _error(call):
-    from alibabacloud_tea_openapi.exceptions import ClientException
-
-    with pytest.raises(ClientException) as info:
-        call()
-    return info.value
 
 
 def _create(cloud, accepting_vpc, *, region=HZ, accepting_region=HZ, uid=None, token=None, bandwidth=None,

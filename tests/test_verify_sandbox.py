@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import importlib
 import json
-import time
 
 import pytest
 
+from sandbox_cloud import wait_for as _wait
 from sandbox_fixture import running_sandbox
 
 pytestmark = pytest.mark.timeout(180)
@@ -103,16 +103,6 @@ def _maybe_get(store, kind, ns, name):
         return store.get(kind, ns, name)
     except Exception:
         return None
-
-
-def _wait(predicate, what: str, timeout: float = 15.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _secret_attached(sb) -> bool:

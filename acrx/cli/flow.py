@@ -12,10 +12,10 @@ from typing import Any, Callable, Iterable
 import typer
 
 from acrx.cli.context import AppContext
+from acrx.cli.options import DEFAULT_FILE, check_output
 from acrx.errors import ChangesPending, UsageError
 
-DEFAULT_CONFIG = Path("acrx.yaml")
-OUTPUT_FORMATS = ("table", "json")
+DEFAULT_CONFIG = DEFAULT_FILE   # a missing default file means "all defaults", not an error
 
 
 def state_dir() -> Path:
@@ -32,8 +32,7 @@ class RunOptions:
     out: Path | None = None
 
     def check(self) -> None:
-        if self.output not in OUTPUT_FORMATS:
-            raise UsageError(f"unknown output format {self.output!r}; use table or json", field="--output")
+        check_output(self.output)
 
 
 def load_config(path: Path | None, overrides: dict[str, Any]):

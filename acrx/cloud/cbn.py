@@ -8,13 +8,11 @@ the acrx tag; transit routers and attachments with the "acrx-" name prefix.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
 from acrx.cloud import errors
-from acrx.cloud.retry import RetryPolicy, invoke
+from acrx.cloud.adapter import CloudApi
 
 PAGE_SIZE = 50
-MAX_PAGES = 100
 
 
 @dataclass(frozen=True)
@@ -69,32 +67,13 @@ def _attachment(raw: dict) -> Attachment:
                       tuple((z.get("VSwitchId", ""), z.get("ZoneId", "")) for z in raw.get("ZoneMappings") or []))
 
 
-class CbnApi:
-    def __init__(self, client: Callable[[], object], policy: RetryPolicy | None = None):
-        self._client = client
-        self._policy = policy
-
-    @staticmethod
-    def _m():
-        from alibabacloud_cbn20170912 import models
-
-        return models
-
-    def _call(self, action: str, method: str, request, *, idempotent: bool = False) -> dict:
-        return invoke(self._client, method, request, action=f"cbn:{action}", policy=self._policy,
-                      idempotent=idempotent)
+class CbnApi(CloudApi):
+    PRODUCT = "cbn"
+    MODELS = "alibabacloud_cbn20170912.models"
 
     def _token_pages(self, action: str, method: str, make, key: str) -> list[dict]:
-        out: list[dict] = []
-        token = None
-        for _ in range(MAX_PAGES):
-            body = self._call(action, method, make(token), idempotent=True)
-            items = body.get(key) or []
-            out.extend(items.get(key[:-1], []) if isinstance(items, dict) else items)
-            token = body.get("NextToken")
-            if not token:
-                break
-        return out
+        # CBN wraps token-paged rows as {"GrantRules": {"GrantRule": [...]}} (or sends the bare list).
+        return list(super()._token_pages(action, method, make, key, key[:-1]))
 
     # -- CEN -------------------------------------------------------------------------------------
     def get_cen(self, cen_id: str) -> Cen | None:
@@ -108,21 +87,18 @@ class CbnApi:
             filters.append(m.DescribeCensRequestFilter(key="CenId", value=[cen_id]))
         if name:
             filters.append(m.DescribeCensRequestFilter(key="Name", value=[name]))
-        out: list[Cen] = []
-        for page in range(1, MAX_PAGES + 1):
-            try:
-                body = self._call("DescribeCens", "describe_cens_with_options", m.DescribeCensRequest(
-                    filter=filters or None, page_number=page, page_size=PAGE_SIZE), idempotent=True)
-            except Exception as exc:
-                if errors.is_not_found(exc) or getattr(exc, "code", "") == "ParameterCenInstanceId":
-                    return []
-                raise
-            batch = (body.get("Cens") or {}).get("Cen") or []
-            out.extend(Cen(c.get("CenId", ""), c.get("Name") or "", c.get("Status", ""), _tags(c.get("Tags")))
-                       for c in batch)
-            if len(batch) < PAGE_SIZE:
-                break
-        return out
+        rows = self._numbered_pages(
+            "DescribeCens", "describe_cens_with_options",
+            lambda page: m.DescribeCensRequest(filter=filters or None, page_number=page, page_size=PAGE_SIZE),
+            "Cens", "Cen", page_size=PAGE_SIZE)
+        try:
+            raw = list(rows)
+        except Exception as exc:
+            # An unknown CEN id in the filter is refused rather than answered with no rows.
+            if errors.is_not_found(exc) or getattr(exc, "code", "") == "ParameterCenInstanceId":
+                return []
+            raise
+        return [Cen(c.get("CenId", ""), c.get("Name") or "", c.get("Status", ""), _tags(c.get("Tags"))) for c in raw]
 
     def create_cen(self, *, name: str, description: str, client_token: str, tags: dict[str, str]) -> str:
         m = self._m()
@@ -133,16 +109,13 @@ class CbnApi:
     # -- transit routers ---------------------------------------------------------------------------
     def transit_routers(self, cen_id: str, region: str | None = None) -> list[TransitRouter]:
         m = self._m()
-        out: list[TransitRouter] = []
-        for page in range(1, MAX_PAGES + 1):
-            body = self._call("ListTransitRouters", "list_transit_routers_with_options", m.ListTransitRoutersRequest(
-                cen_id=cen_id, region_id=region, page_number=page, page_size=PAGE_SIZE), idempotent=True)
-            batch = body.get("TransitRouters") or []
-            out.extend(TransitRouter(t.get("TransitRouterId", ""), t.get("CenId", ""), t.get("RegionId", ""),
-                                     t.get("TransitRouterName") or "", t.get("Status", "")) for t in batch)
-            if len(batch) < PAGE_SIZE:
-                break
-        return out
+        rows = self._numbered_pages(
+            "ListTransitRouters", "list_transit_routers_with_options",
+            lambda page: m.ListTransitRoutersRequest(cen_id=cen_id, region_id=region, page_number=page,
+                                                     page_size=PAGE_SIZE),
+            "TransitRouters", page_size=PAGE_SIZE)
+        return [TransitRouter(t.get("TransitRouterId", ""), t.get("CenId", ""), t.get("RegionId", ""),
+                              t.get("TransitRouterName") or "", t.get("Status", "")) for t in rows]
 
     def create_transit_router(self, *, cen_id: str, region: str, name: str, description: str,
                               client_token: str) -> str:

@@ -8,16 +8,14 @@ case-insensitively and writes send lower case.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
 from acrx.cloud import errors
+from acrx.cloud.adapter import CloudApi
 from acrx.cloud.credentials import Secret
-from acrx.cloud.retry import RetryPolicy, invoke
 from acrx.errors import CloudError
 
 MODULE = "Registry"
 PAGE_SIZE = 50
-MAX_PAGES = 100
 
 
 @dataclass(frozen=True)
@@ -102,36 +100,20 @@ def _instance(raw: dict, region: str) -> Instance:
                     raw.get("InstanceStatus", ""), raw.get("RegionId") or region)
 
 
-class CrApi:
-    def __init__(self, client: Callable[[], object], policy: RetryPolicy | None = None, *, region: str = ""):
-        self._client = client
-        self._policy = policy
-        self.region = region
+class CrApi(CloudApi):
+    PRODUCT = "cr"
+    MODELS = "alibabacloud_cr20181201.models"
 
-    @staticmethod
-    def _m():
-        from alibabacloud_cr20181201 import models
-
-        return models
-
-    def _call(self, action: str, method: str, request, *, idempotent: bool = False) -> dict:
-        full = f"cr:{action}"
-        body = invoke(self._client, method, request, action=full, policy=self._policy, idempotent=idempotent)
+    def _call(self, action: str, method: str, *args, idempotent: bool = False) -> dict:
+        body = super()._call(action, method, *args, idempotent=idempotent)
         if body.get("IsSuccess") is False:
+            full = f"{self.PRODUCT}:{action}"
             raise CloudError(body.get("Code") or "Failed", errors.redact(body.get("Message") or "the call failed"),
                              request_id=body.get("RequestId"), http_status=200, action=full)
         return body
 
     def _pages(self, action: str, method: str, make, key: str) -> list[dict]:
-        items: list[dict] = []
-        for page in range(1, MAX_PAGES + 1):
-            body = self._call(action, method, make(page), idempotent=True)
-            batch = body.get(key) or []
-            items.extend(batch)
-            total = int(body.get("TotalCount") or 0)
-            if len(batch) < PAGE_SIZE or (total and len(items) >= total):
-                break
-        return items
+        return list(self._numbered_pages(action, method, make, key, page_size=PAGE_SIZE, total_key="TotalCount"))
 
     # -- instances -------------------------------------------------------------------------------
     def list_instances(self) -> list[Instance]:
@@ -141,14 +123,9 @@ class CrApi:
         return [_instance(r, self.region) for r in raw]
 
     def get_instance(self, instance_id: str) -> Instance | None:
-        try:
-            body = self._call("GetInstance", "get_instance_with_options",
-                              self._m().GetInstanceRequest(instance_id=instance_id), idempotent=True)
-        except CloudError as exc:
-            if errors.is_not_found(exc):
-                return None
-            raise
-        return _instance(body, self.region)
+        body = self._read("GetInstance", "get_instance_with_options",
+                          self._m().GetInstanceRequest(instance_id=instance_id))
+        return None if body is None else _instance(body, self.region)
 
     # -- endpoints and network -------------------------------------------------------------------
     def list_endpoints(self, instance_id: str) -> list[Endpoint]:
@@ -222,13 +199,10 @@ class CrApi:
                            r.get("RepoType", ""), r.get("RepoStatus", "")) for r in raw]
 
     def get_repository(self, instance_id: str, namespace: str, name: str) -> Repository | None:
-        try:
-            body = self._call("GetRepository", "get_repository_with_options", self._m().GetRepositoryRequest(
-                instance_id=instance_id, repo_namespace_name=namespace, repo_name=name), idempotent=True)
-        except CloudError as exc:
-            if errors.is_not_found(exc):
-                return None
-            raise
+        body = self._read("GetRepository", "get_repository_with_options", self._m().GetRepositoryRequest(
+            instance_id=instance_id, repo_namespace_name=namespace, repo_name=name))
+        if body is None:
+            return None
         return Repository(body.get("RepoId", ""), body.get("RepoNamespaceName") or namespace,
                           body.get("RepoName") or name, body.get("RepoType", ""), body.get("RepoStatus", ""))
 

@@ -177,13 +177,17 @@ class CredentialsFactory:
         return RamRoleArnCredentialsProvider(**kwargs)
 
     def _region_of(self, alias: str) -> str | None:
-        cfg = self.config
-        if cfg.cluster.account == alias:
-            return cfg.cluster.region
-        for reg in cfg.registries:
-            if reg.account == alias:
-                return reg.region
-        return None
+        return account_region(self.config, alias)
+
+
+def account_region(config, alias: str, default: str | None = None) -> str | None:
+    """The region an account alias works in: the cluster's, else its first registry's, else `default`."""
+    if config.cluster.account == alias:
+        return config.cluster.region
+    for reg in config.registries:
+        if reg.account == alias:
+            return reg.region
+    return default
 
 
 def real_sts_endpoint(region: str | None) -> str:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Callable
 
 from acrx.cloud import errors
+from acrx.cloud.adapter import CloudApi
 from acrx.cloud.credentials import Secret
-from acrx.cloud.retry import RetryPolicy, invoke
 
 ADDON_NOT_FOUND_CODES = ("AddonNotFound", "ErrorAddonNotFound", "ErrorAddonInstanceNotFound")
 
@@ -106,21 +105,11 @@ def _cluster(raw: dict, region: str) -> Cluster:
                    rrsa=_rrsa(raw))
 
 
-class CsApi:
-    def __init__(self, client: Callable[[], object], policy: RetryPolicy | None = None, *, region: str = ""):
-        self._client = client
-        self._policy = policy
-        self.region = region
+class CsApi(CloudApi):
+    """ROA calls take path parameters positionally, then the request, then a headers map."""
 
-    def _call(self, action: str, method: str, *args, idempotent: bool = False) -> dict:
-        return invoke(self._client, method, *args, action=f"cs:{action}", policy=self._policy,
-                      idempotent=idempotent)
-
-    @staticmethod
-    def _m():
-        from alibabacloud_cs20151215 import models
-
-        return models
+    PRODUCT = "cs"
+    MODELS = "alibabacloud_cs20151215.models"
 
     def describe_cluster(self, cluster_id: str) -> Cluster:
         body = self._call("DescribeClusterDetail", "describe_cluster_detail_with_options", cluster_id, {},

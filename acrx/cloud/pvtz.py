@@ -7,13 +7,10 @@ plus the new one. Zones acrx creates carry the acrx tag; its records the "acrx-"
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
-from acrx.cloud import errors
-from acrx.cloud.retry import RetryPolicy, invoke
+from acrx.cloud.adapter import CloudApi, unwrap
 
 PAGE_SIZE = 100
-MAX_PAGES = 100
 
 
 @dataclass(frozen=True)
@@ -44,61 +41,40 @@ class Record:
     status: str = "ENABLE"
 
 
-class PvtzApi:
-    def __init__(self, client: Callable[[], object], policy: RetryPolicy | None = None):
-        self._client = client
-        self._policy = policy
-
-    @staticmethod
-    def _m():
-        from alibabacloud_pvtz20180101 import models
-
-        return models
-
-    def _call(self, action: str, method: str, request, *, idempotent: bool = False) -> dict:
-        return invoke(self._client, method, request, action=f"pvtz:{action}", policy=self._policy,
-                      idempotent=idempotent)
+class PvtzApi(CloudApi):
+    PRODUCT = "pvtz"
+    MODELS = "alibabacloud_pvtz20180101.models"
 
     def find_zone(self, name: str) -> Zone | None:
         """The zone of this account named exactly `name`, or None."""
         m = self._m()
         name = name.lower().rstrip(".")
-        for page in range(1, MAX_PAGES + 1):
-            body = self._call("DescribeZones", "describe_zones_with_options", m.DescribeZonesRequest(
-                keyword=name, search_mode="EXACT", page_number=page, page_size=PAGE_SIZE), idempotent=True)
-            batch = (body.get("Zones") or {}).get("Zone") or []
-            for z in batch:
-                if (z.get("ZoneName") or "").lower().rstrip(".") == name:
-                    tags = ((body_t.get("Key", ""), body_t.get("Value", ""))
-                            for body_t in (z.get("ResourceTags") or {}).get("ResourceTag") or [])
-                    return Zone(z.get("ZoneId", ""), name, z.get("ProxyPattern") or "", tuple(tags))
-            if len(batch) < PAGE_SIZE:
-                break
+        rows = self._numbered_pages(
+            "DescribeZones", "describe_zones_with_options",
+            lambda page: m.DescribeZonesRequest(keyword=name, search_mode="EXACT", page_number=page,
+                                                page_size=PAGE_SIZE),
+            "Zones", "Zone", page_size=PAGE_SIZE)
+        for z in rows:
+            if (z.get("ZoneName") or "").lower().rstrip(".") == name:
+                tags = ((t.get("Key", ""), t.get("Value", "")) for t in unwrap(z.get("ResourceTags"), "ResourceTag"))
+                return Zone(z.get("ZoneId", ""), name, z.get("ProxyPattern") or "", tuple(tags))
         return None
 
     def bindings(self, zone_id: str) -> list[Binding]:
-        try:
-            body = self._call("DescribeZoneInfo", "describe_zone_info_with_options",
-                              self._m().DescribeZoneInfoRequest(zone_id=zone_id), idempotent=True)
-        except Exception as exc:
-            if errors.is_not_found(exc):
-                return []
-            raise
-        return [Binding(v.get("VpcId", ""), v.get("RegionId", "")) for v in (body.get("BindVpcs") or {}).get("Vpc") or []]
+        body = self._read("DescribeZoneInfo", "describe_zone_info_with_options",
+                          self._m().DescribeZoneInfoRequest(zone_id=zone_id))
+        if body is None:
+            return []
+        return [Binding(v.get("VpcId", ""), v.get("RegionId", "")) for v in unwrap(body.get("BindVpcs"), "Vpc")]
 
     def records(self, zone_id: str) -> list[Record]:
         m = self._m()
-        out: list[Record] = []
-        for page in range(1, MAX_PAGES + 1):
-            body = self._call("DescribeZoneRecords", "describe_zone_records_with_options", m.DescribeZoneRecordsRequest(
-                zone_id=zone_id, page_number=page, page_size=PAGE_SIZE), idempotent=True)
-            batch = (body.get("Records") or {}).get("Record") or []
-            out.extend(Record(int(r.get("RecordId") or 0), r.get("Rr", ""), r.get("Type", ""), r.get("Value", ""),
-                              int(r.get("Ttl") or 0), r.get("Remark") or "", r.get("Status") or "ENABLE")
-                       for r in batch)
-            if len(batch) < PAGE_SIZE:
-                break
-        return out
+        rows = self._numbered_pages(
+            "DescribeZoneRecords", "describe_zone_records_with_options",
+            lambda page: m.DescribeZoneRecordsRequest(zone_id=zone_id, page_number=page, page_size=PAGE_SIZE),
+            "Records", "Record", page_size=PAGE_SIZE)
+        return [Record(int(r.get("RecordId") or 0), r.get("Rr", ""), r.get("Type", ""), r.get("Value", ""),
+                       int(r.get("Ttl") or 0), r.get("Remark") or "", r.get("Status") or "ENABLE") for r in rows]
 
     def add_zone(self, name: str, *, proxy_pattern: str, client_token: str) -> str:
         return self._call("AddZone", "add_zone_with_options", self._m().AddZoneRequest(

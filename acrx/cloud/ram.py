@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Callable
 from urllib.parse import unquote
 
 from acrx.cloud import errors
+from acrx.cloud.adapter import CloudApi, unwrap
 from acrx.cloud.credentials import Secret
-from acrx.cloud.retry import RetryPolicy, invoke
 
 ROTATE_OLDEST = "DeleteOldestNonDefaultVersionWhenLimitExceeded"
 
@@ -109,44 +108,9 @@ def _user(raw: dict) -> User:
                 display_name=raw.get("DisplayName") or "", comments=raw.get("Comments") or "")
 
 
-def _items(body: dict, outer: str, inner: str) -> list[dict]:
-    container = body.get(outer) or {}
-    items = container.get(inner) if isinstance(container, dict) else container
-    return list(items or [])
-
-
-class RamApi:
-    def __init__(self, client: Callable[[], object], policy: RetryPolicy | None = None):
-        self._client = client
-        self._policy = policy
-
-    def _call(self, action: str, method: str, request=None, *, idempotent: bool = False) -> dict:
-        args = () if request is None else (request,)
-        return invoke(self._client, method, *args, action=f"ram:{action}", policy=self._policy,
-                      idempotent=idempotent)
-
-    def _read(self, action: str, method: str, request) -> dict | None:
-        try:
-            return self._call(action, method, request, idempotent=True)
-        except Exception as exc:
-            if errors.is_not_found(exc):
-                return None
-            raise
-
-    def _delete(self, action: str, method: str, request, missing_ok: bool) -> bool:
-        try:
-            self._call(action, method, request)
-            return True
-        except Exception as exc:
-            if missing_ok and errors.is_not_found(exc):
-                return False
-            raise
-
-    @staticmethod
-    def _m():
-        from alibabacloud_ram20150501 import models
-
-        return models
+class RamApi(CloudApi):
+    PRODUCT = "ram"
+    MODELS = "alibabacloud_ram20150501.models"
 
     # -- roles -----------------------------------------------------------------------------------
     def get_role(self, name: str) -> Role | None:
@@ -169,13 +133,13 @@ class RamApi:
 
     def delete_role(self, name: str, *, missing_ok: bool = False) -> bool:
         return self._delete("DeleteRole", "delete_role_with_options", self._m().DeleteRoleRequest(role_name=name),
-                            missing_ok)
+                            missing_ok=missing_ok)
 
     def list_policies_for_role(self, role_name: str) -> list[AttachedPolicy]:
         body = self._call("ListPoliciesForRole", "list_policies_for_role_with_options",
                           self._m().ListPoliciesForRoleRequest(role_name=role_name), idempotent=True)
         return [AttachedPolicy(p.get("PolicyName", ""), p.get("PolicyType", ""))
-                for p in _items(body, "Policies", "Policy")]
+                for p in unwrap(body.get("Policies"), "Policy")]
 
     def attach_policy_to_role(self, role_name: str, policy_name: str, policy_type: str = "Custom") -> None:
         self._call("AttachPolicyToRole", "attach_policy_to_role_with_options", self._m().AttachPolicyToRoleRequest(
@@ -185,7 +149,7 @@ class RamApi:
                                 missing_ok: bool = False) -> bool:
         return self._delete("DetachPolicyFromRole", "detach_policy_from_role_with_options",
                             self._m().DetachPolicyFromRoleRequest(role_name=role_name, policy_name=policy_name,
-                                                                  policy_type=policy_type), missing_ok)
+                                                                  policy_type=policy_type), missing_ok=missing_ok)
 
     # -- policies --------------------------------------------------------------------------------
     def get_policy(self, name: str, policy_type: str = "Custom") -> Policy | None:
@@ -225,11 +189,12 @@ class RamApi:
                           self._m().ListPolicyVersionsRequest(policy_name=name, policy_type=policy_type),
                           idempotent=True)
         return [PolicyVersion(v.get("VersionId", ""), bool(v.get("IsDefaultVersion")), _doc(v.get("PolicyDocument")),
-                              v.get("CreateDate")) for v in _items(body, "PolicyVersions", "PolicyVersion")]
+                              v.get("CreateDate")) for v in unwrap(body.get("PolicyVersions"), "PolicyVersion")]
 
     def delete_policy_version(self, name: str, version_id: str, *, missing_ok: bool = False) -> bool:
         return self._delete("DeletePolicyVersion", "delete_policy_version_with_options",
-                            self._m().DeletePolicyVersionRequest(policy_name=name, version_id=version_id), missing_ok)
+                            self._m().DeletePolicyVersionRequest(policy_name=name, version_id=version_id),
+                            missing_ok=missing_ok)
 
     def delete_policy(self, name: str, *, missing_ok: bool = False) -> bool:
         """Delete a custom policy; its non-default versions go first (RAM refuses otherwise)."""
@@ -243,7 +208,7 @@ class RamApi:
             if not version.is_default:
                 self.delete_policy_version(name, version.version_id, missing_ok=True)
         return self._delete("DeletePolicy", "delete_policy_with_options",
-                            self._m().DeletePolicyRequest(policy_name=name), missing_ok)
+                            self._m().DeletePolicyRequest(policy_name=name), missing_ok=missing_ok)
 
     # -- users and AccessKeys --------------------------------------------------------------------
     def get_user(self, name: str) -> User | None:
@@ -257,7 +222,7 @@ class RamApi:
 
     def delete_user(self, name: str, *, missing_ok: bool = False) -> bool:
         return self._delete("DeleteUser", "delete_user_with_options", self._m().DeleteUserRequest(user_name=name),
-                            missing_ok)
+                            missing_ok=missing_ok)
 
     def create_access_key(self, user_name: str) -> NewAccessKey:
         body = self._call("CreateAccessKey", "create_access_key_with_options",
@@ -269,12 +234,12 @@ class RamApi:
         body = self._call("ListAccessKeys", "list_access_keys_with_options",
                           self._m().ListAccessKeysRequest(user_name=user_name), idempotent=True)
         return [AccessKeyInfo(k.get("AccessKeyId", ""), k.get("Status", ""), k.get("CreateDate"))
-                for k in _items(body, "AccessKeys", "AccessKey")]
+                for k in unwrap(body.get("AccessKeys"), "AccessKey")]
 
     def delete_access_key(self, user_name: str, access_key_id: str, *, missing_ok: bool = False) -> bool:
         return self._delete("DeleteAccessKey", "delete_access_key_with_options",
                             self._m().DeleteAccessKeyRequest(user_name=user_name, user_access_key_id=access_key_id),
-                            missing_ok)
+                            missing_ok=missing_ok)
 
     def attach_policy_to_user(self, user_name: str, policy_name: str, policy_type: str = "Custom") -> None:
         self._call("AttachPolicyToUser", "attach_policy_to_user_with_options", self._m().AttachPolicyToUserRequest(
@@ -284,13 +249,13 @@ class RamApi:
                                 missing_ok: bool = False) -> bool:
         return self._delete("DetachPolicyFromUser", "detach_policy_from_user_with_options",
                             self._m().DetachPolicyFromUserRequest(user_name=user_name, policy_name=policy_name,
-                                                                  policy_type=policy_type), missing_ok)
+                                                                  policy_type=policy_type), missing_ok=missing_ok)
 
     def list_policies_for_user(self, user_name: str) -> list[AttachedPolicy]:
         body = self._call("ListPoliciesForUser", "list_policies_for_user_with_options",
                           self._m().ListPoliciesForUserRequest(user_name=user_name), idempotent=True)
         return [AttachedPolicy(p.get("PolicyName", ""), p.get("PolicyType", ""))
-                for p in _items(body, "Policies", "Policy")]
+                for p in unwrap(body.get("Policies"), "Policy")]
 
     # -- tags (ownership marks) ------------------------------------------------------------------
     def tag_resource(self, resource_type: str, name: str, tags: dict[str, str]) -> None:
@@ -304,7 +269,7 @@ class RamApi:
         body = self._call("ListTagResources", "list_tag_resources_with_options", self._m().ListTagResourcesRequest(
             resource_type=resource_type, resource_names=[name]), idempotent=True)
         out = {}
-        for item in _items(body, "TagResources", "TagResource"):
+        for item in unwrap(body.get("TagResources"), "TagResource"):
             if item.get("ResourceName") in (None, name):
                 out[item.get("TagKey", "")] = item.get("TagValue", "")
         return out

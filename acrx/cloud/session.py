@@ -13,7 +13,7 @@ import os
 import threading
 from typing import Any
 
-from acrx.cloud.credentials import CredentialsFactory
+from acrx.cloud.credentials import CredentialsFactory, account_region
 from acrx.cloud.retry import RetryPolicy
 from acrx.cloud.sandbox_target import SandboxTarget, is_loopback
 from acrx.errors import UsageError
@@ -115,13 +115,7 @@ class CloudSession:
         return a == b or self.uid(a) == self.uid(b)
 
     def home_region(self, alias: str) -> str:
-        cfg = self.config
-        if cfg.cluster.account == alias:
-            return cfg.cluster.region
-        for reg in cfg.registries:
-            if reg.account == alias:
-                return reg.region
-        return cfg.cluster.region or FALLBACK_REGION
+        return account_region(self.config, alias, default=self.config.cluster.region or FALLBACK_REGION)
 
     def tea_config(self, alias: str, region: str):
         """The tea Config for one client of `alias` in `region` (no credentials printed anywhere)."""

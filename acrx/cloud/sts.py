@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from acrx.cloud.adapter import CloudApi
 from acrx.cloud.credentials import Secret
-from acrx.cloud.retry import RetryPolicy, invoke
+from acrx.cloud.retry import RetryPolicy
 
 
 @dataclass(frozen=True)
@@ -46,37 +47,33 @@ def _credentials(body: dict) -> TemporaryCredentials:
         oidc_issuer=info.get("Issuer"), oidc_subject=info.get("Subject"))
 
 
-class StsApi:
+class StsApi(CloudApi):
+    PRODUCT = "sts"
+    MODELS = "alibabacloud_sts20150401.models"
+
     def __init__(self, client: Callable[[], object], policy: RetryPolicy | None = None, *,
                  sts_endpoint: str | None = None):
-        self._client = client
-        self._policy = policy
+        super().__init__(client, policy)
         self.sts_endpoint = sts_endpoint
 
     def caller_identity(self) -> CallerIdentity:
-        body = invoke(self._client, "get_caller_identity_with_options", action="sts:GetCallerIdentity",
-                      policy=self._policy, idempotent=True)
+        body = self._call("GetCallerIdentity", "get_caller_identity_with_options", idempotent=True)
         return CallerIdentity(account_id=str(body.get("AccountId", "")), arn=body.get("Arn", ""),
                               identity_type=body.get("IdentityType", ""), principal_id=body.get("PrincipalId", ""),
                               user_id=body.get("UserId", ""), role_id=body.get("RoleId", ""))
 
     def assume_role(self, role_arn: str, session_name: str, duration: int = 3600, *,
                     external_id: str | None = None, policy: str | None = None) -> TemporaryCredentials:
-        from alibabacloud_sts20150401 import models
-
-        req = models.AssumeRoleRequest(role_arn=role_arn, role_session_name=session_name,
-                                       duration_seconds=duration, external_id=external_id, policy=policy)
+        req = self._m().AssumeRoleRequest(role_arn=role_arn, role_session_name=session_name,
+                                          duration_seconds=duration, external_id=external_id, policy=policy)
         # Issuing a session has no lasting effect, so a retry after a lost answer is harmless.
-        return _credentials(invoke(self._client, "assume_role_with_options", req, action="sts:AssumeRole",
-                                   policy=self._policy, idempotent=True))
+        return _credentials(self._call("AssumeRole", "assume_role_with_options", req, idempotent=True))
 
     def assume_role_with_oidc(self, role_arn: str, provider_arn: str, oidc_token: str, session_name: str,
                               duration: int = 3600) -> TemporaryCredentials:
         """Anonymous call: the OIDC token is the credential (the client's AccessKey is not sent)."""
-        from alibabacloud_sts20150401 import models
-
-        req = models.AssumeRoleWithOIDCRequest(role_arn=role_arn, oidcprovider_arn=provider_arn,
-                                               oidctoken=oidc_token, role_session_name=session_name,
-                                               duration_seconds=duration)
-        return _credentials(invoke(self._client, "assume_role_with_oidcwith_options", req,
-                                   action="sts:AssumeRoleWithOIDC", policy=self._policy, idempotent=True))
+        req = self._m().AssumeRoleWithOIDCRequest(role_arn=role_arn, oidcprovider_arn=provider_arn,
+                                                  oidctoken=oidc_token, role_session_name=session_name,
+                                                  duration_seconds=duration)
+        return _credentials(self._call("AssumeRoleWithOIDC", "assume_role_with_oidcwith_options", req,
+                                       idempotent=True))

@@ -8,13 +8,10 @@ retry policy repeats after a lost connection answers the same entry instead of a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
-from acrx.cloud import errors
-from acrx.cloud.retry import RetryPolicy, invoke
+from acrx.cloud.adapter import CloudApi, unwrap
 
 PAGE_SIZE = 50
-MAX_PAGES = 100
 
 
 @dataclass(frozen=True)
@@ -65,39 +62,13 @@ class SnatEntry:
     snat_ip: str
 
 
-def _list(container, inner: str) -> list:
-    if isinstance(container, dict):
-        return list(container.get(inner) or [])
-    return list(container or [])
-
-
 def _str(value) -> str:
     return "" if value is None else str(value)
 
 
-class VpcApi:
-    def __init__(self, client: Callable[[], object], policy: RetryPolicy | None = None, *, region: str = ""):
-        self._client = client
-        self._policy = policy
-        self.region = region
-
-    @staticmethod
-    def _m():
-        from alibabacloud_vpc20160428 import models
-
-        return models
-
-    def _call(self, action: str, method: str, request, *, idempotent: bool = False) -> dict:
-        return invoke(self._client, method, request, action=f"vpc:{action}", policy=self._policy,
-                      idempotent=idempotent)
-
-    def _read(self, action: str, method: str, request) -> dict | None:
-        try:
-            return self._call(action, method, request, idempotent=True)
-        except Exception as exc:
-            if errors.is_not_found(exc):
-                return None
-            raise
+class VpcApi(CloudApi):
+    PRODUCT = "vpc"
+    MODELS = "alibabacloud_vpc20160428.models"
 
     # -- VPCs and vSwitches ------------------------------------------------------------------
     def get_vpc(self, vpc_id: str) -> Vpc | None:
@@ -105,7 +76,7 @@ class VpcApi:
                           self._m().DescribeVpcAttributeRequest(region_id=self.region, vpc_id=vpc_id))
         if body is None or not body.get("VpcId"):
             return None
-        secondary = _list(body.get("SecondaryCidrBlocks"), "SecondaryCidrBlock")
+        secondary = unwrap(body.get("SecondaryCidrBlocks"), "SecondaryCidrBlock")
         cidrs = tuple(c for c in [body.get("CidrBlock"), *secondary] if c)
         return Vpc(body["VpcId"], body.get("RegionId") or self.region, cidrs, _str(body.get("OwnerId")),
                    body.get("VpcName") or "")
@@ -122,36 +93,29 @@ class VpcApi:
     def list_vswitches(self, vpc_id: str) -> list[VSwitch]:
         """Every vSwitch of a VPC (route tables read per vSwitch: the list omits them in the cloud)."""
         m = self._m()
-        ids: list[str] = []
-        for page in range(1, MAX_PAGES + 1):
-            body = self._call("DescribeVSwitches", "describe_vswitches_with_options", m.DescribeVSwitchesRequest(
-                region_id=self.region, vpc_id=vpc_id, page_number=page, page_size=PAGE_SIZE), idempotent=True)
-            batch = _list(body.get("VSwitches"), "VSwitch")
-            ids.extend(v.get("VSwitchId", "") for v in batch)
-            if len(batch) < PAGE_SIZE:
-                break
+        ids = [v.get("VSwitchId", "") for v in self._numbered_pages(
+            "DescribeVSwitches", "describe_vswitches_with_options",
+            lambda page: m.DescribeVSwitchesRequest(region_id=self.region, vpc_id=vpc_id, page_number=page,
+                                                    page_size=PAGE_SIZE),
+            "VSwitches", "VSwitch", page_size=PAGE_SIZE)]
         return [v for v in (self.get_vswitch(i) for i in ids if i) if v is not None]
 
     # -- routes --------------------------------------------------------------------------------
     def route_entries(self, route_table_id: str, *, destination: str | None = None) -> list[RouteEntry]:
         m = self._m()
         out: list[RouteEntry] = []
-        token = None
-        for _ in range(MAX_PAGES):
-            body = self._call("DescribeRouteEntryList", "describe_route_entry_list_with_options",
-                              m.DescribeRouteEntryListRequest(region_id=self.region, route_table_id=route_table_id,
+        for raw in self._token_pages(
+                "DescribeRouteEntryList", "describe_route_entry_list_with_options",
+                lambda token: m.DescribeRouteEntryListRequest(region_id=self.region, route_table_id=route_table_id,
                                                               destination_cidr_block=destination,
-                                                              next_token=token, max_result=100), idempotent=True)
-            for raw in _list(body.get("RouteEntrys"), "RouteEntry"):
-                hops = _list(raw.get("NextHops"), "NextHop")
-                hop = hops[0] if hops else {}
-                out.append(RouteEntry(raw.get("RouteTableId") or route_table_id, raw.get("DestinationCidrBlock", ""),
-                                      hop.get("NextHopType") or "", hop.get("NextHopId") or "",
-                                      raw.get("Status", ""), raw.get("Type", ""), raw.get("RouteEntryId", ""),
-                                      raw.get("RouteEntryName") or "", raw.get("Description") or ""))
-            token = body.get("NextToken")
-            if not token:
-                break
+                                                              next_token=token, max_result=100),
+                "RouteEntrys", "RouteEntry"):
+            hops = unwrap(raw.get("NextHops"), "NextHop")
+            hop = hops[0] if hops else {}
+            out.append(RouteEntry(raw.get("RouteTableId") or route_table_id, raw.get("DestinationCidrBlock", ""),
+                                  hop.get("NextHopType") or "", hop.get("NextHopId") or "",
+                                  raw.get("Status", ""), raw.get("Type", ""), raw.get("RouteEntryId", ""),
+                                  raw.get("RouteEntryName") or "", raw.get("Description") or ""))
         return out
 
     def create_route_entry(self, route_table_id: str, destination: str, next_hop_type: str, next_hop_id: str, *,
@@ -166,33 +130,25 @@ class VpcApi:
     # -- egress ----------------------------------------------------------------------------------
     def nat_gateways(self, vpc_id: str) -> list[NatGateway]:
         m = self._m()
-        out: list[NatGateway] = []
-        for page in range(1, MAX_PAGES + 1):
-            body = self._call("DescribeNatGateways", "describe_nat_gateways_with_options", m.DescribeNatGatewaysRequest(
-                region_id=self.region, vpc_id=vpc_id, page_number=page, page_size=PAGE_SIZE), idempotent=True)
-            batch = _list(body.get("NatGateways"), "NatGateway")
-            for raw in batch:
-                out.append(NatGateway(raw.get("NatGatewayId", ""), raw.get("VpcId", vpc_id),
-                                      tuple(_list(raw.get("SnatTableIds"), "SnatTableId")),
-                                      tuple(i.get("IpAddress", "") for i in _list(raw.get("IpLists"), "IpList"))))
-            if len(batch) < PAGE_SIZE:
-                break
-        return out
+        rows = self._numbered_pages(
+            "DescribeNatGateways", "describe_nat_gateways_with_options",
+            lambda page: m.DescribeNatGatewaysRequest(region_id=self.region, vpc_id=vpc_id, page_number=page,
+                                                      page_size=PAGE_SIZE),
+            "NatGateways", "NatGateway", page_size=PAGE_SIZE)
+        return [NatGateway(raw.get("NatGatewayId", ""), raw.get("VpcId", vpc_id),
+                           tuple(unwrap(raw.get("SnatTableIds"), "SnatTableId")),
+                           tuple(i.get("IpAddress", "") for i in unwrap(raw.get("IpLists"), "IpList")))
+                for raw in rows]
 
     def snat_entries(self, nat_gateway_id: str) -> list[SnatEntry]:
         m = self._m()
-        out: list[SnatEntry] = []
-        for page in range(1, MAX_PAGES + 1):
-            body = self._call("DescribeSnatTableEntries", "describe_snat_table_entries_with_options",
-                              m.DescribeSnatTableEntriesRequest(region_id=self.region, nat_gateway_id=nat_gateway_id,
-                                                                page_number=page, page_size=PAGE_SIZE),
-                              idempotent=True)
-            batch = _list(body.get("SnatTableEntries"), "SnatTableEntry")
-            out.extend(SnatEntry(e.get("SnatTableId", ""), e.get("SourceVSwitchId") or "", e.get("SourceCIDR") or "",
-                                 e.get("SnatIp", "")) for e in batch)
-            if len(batch) < PAGE_SIZE:
-                break
-        return out
+        rows = self._numbered_pages(
+            "DescribeSnatTableEntries", "describe_snat_table_entries_with_options",
+            lambda page: m.DescribeSnatTableEntriesRequest(region_id=self.region, nat_gateway_id=nat_gateway_id,
+                                                           page_number=page, page_size=PAGE_SIZE),
+            "SnatTableEntries", "SnatTableEntry", page_size=PAGE_SIZE)
+        return [SnatEntry(e.get("SnatTableId", ""), e.get("SourceVSwitchId") or "", e.get("SourceCIDR") or "",
+                          e.get("SnatIp", "")) for e in rows]
 
     # -- tags ------------------------------------------------------------------------------------
     def tag(self, resource_type: str, resource_id: str, tags: dict[str, str]) -> None:

@@ -7,12 +7,8 @@ so a retried create answers the same connection; the acrx mark is a tag on the c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
-from acrx.cloud import errors
-from acrx.cloud.retry import RetryPolicy, invoke
-
-MAX_PAGES = 100
+from acrx.cloud.adapter import CloudApi
 
 
 @dataclass(frozen=True)
@@ -43,45 +39,24 @@ def _peering(raw: dict) -> Peering:
                    int(bandwidth) if bandwidth not in (None, "") else None, raw.get("Name") or "", tags)
 
 
-class VpcPeerApi:
-    def __init__(self, client: Callable[[], object], policy: RetryPolicy | None = None):
-        self._client = client
-        self._policy = policy
-
-    @staticmethod
-    def _m():
-        from alibabacloud_vpcpeer20220101 import models
-
-        return models
-
-    def _call(self, action: str, method: str, request, *, idempotent: bool = False) -> dict:
-        return invoke(self._client, method, request, action=f"vpcpeer:{action}", policy=self._policy,
-                      idempotent=idempotent)
+class VpcPeerApi(CloudApi):
+    PRODUCT = "vpcpeer"
+    MODELS = "alibabacloud_vpcpeer20220101.models"
 
     def list(self, region: str, vpc_id: str | None = None) -> list[Peering]:
         """Connections of this account in `region` (as requester or accepter), optionally of one VPC."""
         m = self._m()
-        out: list[Peering] = []
-        token = None
-        for _ in range(MAX_PAGES):
-            body = self._call("ListVpcPeerConnections", "list_vpc_peer_connections_with_options",
-                              m.ListVpcPeerConnectionsRequest(region_id=region, vpc_id=[vpc_id] if vpc_id else None,
-                                                              next_token=token, max_results=100), idempotent=True)
-            out.extend(_peering(r) for r in body.get("VpcPeerConnects") or [])
-            token = body.get("NextToken")
-            if not token:
-                break
-        return out
+        rows = self._token_pages(
+            "ListVpcPeerConnections", "list_vpc_peer_connections_with_options",
+            lambda token: m.ListVpcPeerConnectionsRequest(region_id=region, vpc_id=[vpc_id] if vpc_id else None,
+                                                          next_token=token, max_results=100),
+            "VpcPeerConnects")
+        return [_peering(r) for r in rows]
 
     def get(self, peering_id: str) -> Peering | None:
-        try:
-            body = self._call("GetVpcPeerConnectionAttribute", "get_vpc_peer_connection_attribute_with_options",
-                              self._m().GetVpcPeerConnectionAttributeRequest(instance_id=peering_id), idempotent=True)
-        except Exception as exc:
-            if errors.is_not_found(exc):
-                return None
-            raise
-        return _peering(body)
+        body = self._read("GetVpcPeerConnectionAttribute", "get_vpc_peer_connection_attribute_with_options",
+                          self._m().GetVpcPeerConnectionAttributeRequest(instance_id=peering_id))
+        return None if body is None else _peering(body)
 
     def create(self, *, region: str, vpc_id: str, accepting_uid: str, accepting_region: str, accepting_vpc_id: str,
                name: str, description: str, client_token: str, bandwidth: int | None = None,

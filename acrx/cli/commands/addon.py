@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Optional
 
 import typer
 
+from acrx.cli.options import (DEFAULT_FILE, DetailedOpt, DryRunOpt, FileOpt, KubeconfigOpt, ModeOpt, OutputOpt,
+                              PrivateOpt, SaveKubeconfigOpt, YesOpt)
 from acrx.cli.root import app, app_context
 from acrx.errors import UsageError
 
@@ -21,19 +22,6 @@ KUBECONFIG_MINUTES = 60   # the temporary kubeconfig outlives one run, not much 
 addon_app = typer.Typer(help="The aliyun-acr-credential-helper addon (managed or self-managed).",
                         no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(addon_app, name="addon")
-
-FileOpt = Annotated[Path, typer.Option("-f", "--file", help="Config file.")]
-ModeOpt = Annotated[Optional[str], typer.Option("--mode",
-                                                help="rrsa | worker-role | access-key (overrides the file).")]
-DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Plan only; change nothing.")]
-YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")]
-OutputOpt = Annotated[str, typer.Option("-o", "--output", help="table | json")]
-DetailedOpt = Annotated[bool, typer.Option("--detailed-exitcode",
-                                            help="With --dry-run: exit 3 when changes are pending.")]
-KubeconfigOpt = Annotated[Optional[Path], typer.Option("--kubeconfig", help="Use this kubeconfig instead of the one from CS.")]
-SaveKubeconfigOpt = Annotated[Optional[Path], typer.Option(
-    "--save-kubeconfig", help="Also write the kubeconfig from CS to FILE (mode 0600).")]
-PrivateOpt = Annotated[bool, typer.Option("--private-kubeconfig", help="Ask CS for the private (VPC) API address.")]
 
 
 class KubeAccess:
@@ -97,7 +85,7 @@ def cluster_step_context(actx, config, options, *, kubeconfig: Path | None, save
 
 
 @addon_app.command("install")
-def install(ctx: typer.Context, file: FileOpt = Path("acrx.yaml"), mode: ModeOpt = None,
+def install(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None,
             dry_run: DryRunOpt = False, yes: YesOpt = False, output: OutputOpt = "table",
             detailed_exitcode: DetailedOpt = False, kubeconfig: KubeconfigOpt = None,
             save_kubeconfig: SaveKubeconfigOpt = None, private_kubeconfig: PrivateOpt = False) -> int:

@@ -6,14 +6,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
-
 import typer
 
-from acrx.cli.commands.addon import (DetailedOpt, DryRunOpt, FileOpt, KubeconfigOpt, ModeOpt, OutputOpt, PrivateOpt,
-                                     SaveKubeconfigOpt, YesOpt, cluster_step_context)
+from acrx.cli.commands.addon import cluster_step_context
 from acrx.cli.commands.render import configmap_cmd
+from acrx.cli.options import (DEFAULT_FILE, DetailedOpt, DryRunOpt, FileOpt, KubeconfigOpt, ModeOpt, OutputOpt,
+                              PlainAkOpt, PrivateOpt, SaveKubeconfigOpt, YesOpt)
 from acrx.cli.root import app, app_context
 from acrx.errors import UsageError
 
@@ -23,12 +21,9 @@ app.add_typer(configmap_app, name="configmap")
 
 configmap_app.command("render", help="Print the ConfigMap offline (same as `acrx render configmap`).")(configmap_cmd)
 
-PlainAkOpt = Annotated[bool, typer.Option("--allow-plaintext-access-key",
-                                          help="access-key mode: allow the AccessKey in the ConfigMap.")]
-
 
 @configmap_app.command("apply")
-def apply(ctx: typer.Context, file: FileOpt = Path("acrx.yaml"), mode: ModeOpt = None,
+def apply(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None,
           dry_run: DryRunOpt = False, yes: YesOpt = False, output: OutputOpt = "table",
           detailed_exitcode: DetailedOpt = False, kubeconfig: KubeconfigOpt = None,
           save_kubeconfig: SaveKubeconfigOpt = None, private_kubeconfig: PrivateOpt = False,

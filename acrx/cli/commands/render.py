@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from acrx import facts
+from acrx.cli.options import DEFAULT_FILE, FileOpt, ModeOpt, NetworkOpt, PlainAkOpt
 from acrx.cli.root import app, app_context
 from acrx.errors import UsageError
 
@@ -24,9 +25,6 @@ render_app = typer.Typer(help="Print a policy, the ConfigMap or the addon config
                          no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(render_app, name="render")
 
-FileOpt = Annotated[Path, typer.Option("-f", "--file", help="Config file.")]
-ModeOpt = Annotated[Optional[str], typer.Option("--mode", help="rrsa | worker-role | access-key (overrides the file).")]
-NetworkOpt = Annotated[Optional[str], typer.Option("--network", help="public | peering | cen | none.")]
 ClusterIdOpt = Annotated[Optional[str], typer.Option("--cluster-id", help="ACK cluster id.")]
 RegionOpt = Annotated[Optional[str], typer.Option("--region", help="Cluster region.")]
 InstanceIdOpt = Annotated[Optional[str], typer.Option("--instance-id", help="ACR EE instance id (first registry).")]
@@ -37,8 +35,6 @@ ClusterUidOpt = Annotated[Optional[str], typer.Option("--cluster-uid", help="Acc
 RegistryUidOpt = Annotated[Optional[str], typer.Option("--registry-uid", help="Account id of the registry account.")]
 WorkerRoleOpt = Annotated[Optional[str], typer.Option("--worker-role-name", help="The cluster's worker RAM role name.")]
 IssuerOpt = Annotated[Optional[str], typer.Option("--issuer", help="RRSA issuer URL (default: derived).")]
-PlainAkOpt = Annotated[bool, typer.Option("--allow-plaintext-access-key",
-                                          help="access-key mode: allow the AccessKey in the ConfigMap.")]
 
 
 def _load(file: Path, mode: Optional[str] = None, network: Optional[str] = None, *,
@@ -138,7 +134,7 @@ def registry_entries(config: AcrxConfig, *, cluster_uid: Optional[str], registry
 
 
 @render_app.command("trust-policy")
-def trust_policy(ctx: typer.Context, file: FileOpt = Path("acrx.yaml"),
+def trust_policy(ctx: typer.Context, file: FileOpt = DEFAULT_FILE,
                  side: Annotated[str, typer.Option("--side", help="cluster | registry")] = ...,
                  mode: ModeOpt = None, cluster_uid: ClusterUidOpt = None,
                  worker_role_name: WorkerRoleOpt = None, issuer: IssuerOpt = None,
@@ -165,7 +161,7 @@ def trust_policy(ctx: typer.Context, file: FileOpt = Path("acrx.yaml"),
 
 
 @render_app.command("pull-policy")
-def pull_policy_cmd(ctx: typer.Context, file: FileOpt = Path("acrx.yaml"), mode: ModeOpt = None) -> None:
+def pull_policy_cmd(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None) -> None:
     """The registry-side pull policy (cr:GetAuthorizationToken, ListInstanceEndpoint, PullRepository)."""
     from acrx.render.policies import policy_json, pull_policy
 
@@ -175,7 +171,7 @@ def pull_policy_cmd(ctx: typer.Context, file: FileOpt = Path("acrx.yaml"), mode:
 
 
 @render_app.command("assume-policy")
-def assume_policy_cmd(ctx: typer.Context, file: FileOpt = Path("acrx.yaml"), mode: ModeOpt = None,
+def assume_policy_cmd(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None,
                       registry_uid: RegistryUidOpt = None) -> None:
     """The cluster-side permission to assume the registry role (roles.assume_policy custom)."""
     from acrx.render.policies import assume_role_permission_policy, policy_json
@@ -189,7 +185,7 @@ def assume_policy_cmd(ctx: typer.Context, file: FileOpt = Path("acrx.yaml"), mod
 
 
 @render_app.command("configmap")
-def configmap_cmd(ctx: typer.Context, file: FileOpt = Path("acrx.yaml"), mode: ModeOpt = None,
+def configmap_cmd(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None,
                   network: NetworkOpt = None, cluster_uid: ClusterUidOpt = None,
                   registry_uid: RegistryUidOpt = None, domains: DomainsOpt = None,
                   instance_name: InstanceNameOpt = None, cluster_id: ClusterIdOpt = None,
@@ -217,7 +213,7 @@ def configmap_cmd(ctx: typer.Context, file: FileOpt = Path("acrx.yaml"), mode: M
 
 
 @render_app.command("addon-config")
-def addon_config_cmd(ctx: typer.Context, file: FileOpt = Path("acrx.yaml"), mode: ModeOpt = None,
+def addon_config_cmd(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None,
                      cluster_uid: ClusterUidOpt = None, registry_uid: RegistryUidOpt = None,
                      domains: DomainsOpt = None, instance_name: InstanceNameOpt = None,
                      cluster_id: ClusterIdOpt = None, region: RegionOpt = None,

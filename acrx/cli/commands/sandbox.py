@@ -18,6 +18,8 @@ sandbox_app = typer.Typer(help="Run the local sandbox cloud and cluster.", no_ar
 app.add_typer(sandbox_app, name="sandbox")
 
 STATE_DIR_OPTION = typer.Option(Path(".acrx/sandbox"), "--state-dir", help="Where the sandbox keeps its files.")
+SCENARIO_OPTION = typer.Option("default", "--scenario", help="A seeded variant of the sandbox world (see docs/sandbox.md).")
+CLOCK_SCALE_OPTION = typer.Option(0.05, "--clock-scale", help="Real seconds per cloud second of slow work.")
 READY_TIMEOUT_S = 60
 
 
@@ -26,6 +28,13 @@ def _pid(state_dir: Path) -> int | None:
         return int((state_dir / "sandbox.pid").read_text().strip())
     except (OSError, ValueError):
         return None
+
+
+def _check_scenario(scenario: str) -> None:
+    from acrx.sandbox.scenario import VARIANTS
+
+    if scenario not in VARIANTS:
+        raise UsageError(f"unknown scenario {scenario!r}; choose one of {', '.join(sorted(VARIANTS))}", field="--scenario")
 
 
 def _alive(pid: int) -> bool:
@@ -42,17 +51,14 @@ def _alive(pid: int) -> bool:
 def up(
     ctx: typer.Context,
     state_dir: Path = STATE_DIR_OPTION,
-    scenario: str = typer.Option("default", "--scenario", help="A seeded variant (see docs/sandbox.md)."),
-    clock_scale: float = typer.Option(0.05, "--clock-scale", help="Cloud seconds to sandbox seconds for slow operations."),
+    scenario: str = SCENARIO_OPTION,
+    clock_scale: float = CLOCK_SCALE_OPTION,
     mode: str = typer.Option("rrsa", "--mode", help="Mode written into DIR/acrx.yaml."),
     network: str = typer.Option("peering", "--network", help="Network mode written into DIR/acrx.yaml."),
 ) -> None:
     """Start the sandbox in the background; write sandbox.env, acrx.yaml and kubeconfig to DIR."""
-    from acrx.sandbox.scenario import VARIANTS
-
     actx = app_context(ctx)
-    if scenario not in VARIANTS:
-        raise UsageError(f"unknown scenario {scenario!r}; choose one of {', '.join(sorted(VARIANTS))}", field="--scenario")
+    _check_scenario(scenario)
     pid = _pid(state_dir)
     if pid and _alive(pid):
         raise UsageError(f"a sandbox already runs from {state_dir} (pid {pid}); run `acrx sandbox down --state-dir {state_dir}` first",
@@ -114,19 +120,17 @@ def demo(
     ctx: typer.Context,
     mode: str = typer.Option("rrsa", "--mode", help="rrsa | worker-role | access-key."),
     network: str = typer.Option("peering", "--network", help="public | peering | cen."),
-    scenario: str = typer.Option("default", "--scenario", help="A seeded variant of the sandbox world."),
-    clock_scale: float = typer.Option(0.05, "--clock-scale", help="Real seconds per cloud second of slow work."),
+    scenario: str = SCENARIO_OPTION,
+    clock_scale: float = CLOCK_SCALE_OPTION,
 ) -> int:
     """Run the whole procedure on a built-in sandbox: plan, apply, verify, then stop it."""
     import tempfile
 
     from acrx.cli.commands.setup import setup
     from acrx.sandbox.app import CONFIG_FILE, Sandbox
-    from acrx.sandbox.scenario import VARIANTS
 
     actx = app_context(ctx)
-    if scenario not in VARIANTS:
-        raise UsageError(f"unknown scenario {scenario!r}; choose one of {', '.join(sorted(VARIANTS))}", field="--scenario")
+    _check_scenario(scenario)
     if network not in ("public", "peering", "cen"):
         raise UsageError(f"the demo connects the networks itself: use public, peering or cen, not {network!r}",
                          field="--network")

@@ -13,35 +13,17 @@ from typing import Annotated, Optional
 
 import typer
 
+from acrx.cli.options import (DEFAULT_FILE, AnySourceOpt, AssumeOpt, FileOpt, KubeconfigOpt, ModeOpt, NetworkOpt,
+                              OutputOpt, PlainAkOpt, RouteToOpt, ScopeOpt, YesOpt, check_identity_flags)
 from acrx.cli.root import app, app_context
-
-FileOpt = Annotated[Path, typer.Option("-f", "--file", help="Config file.")]
-ModeOpt = Annotated[Optional[str], typer.Option("--mode", help="rrsa | worker-role | access-key (overrides the file).")]
-NetworkOpt = Annotated[Optional[str], typer.Option("--network", help="public | peering | cen | none (overrides the file).")]
-OutputOpt = Annotated[str, typer.Option("-o", "--output", help="table | json.")]
-AssumeOpt = Annotated[Optional[str], typer.Option(
-    "--assume-policy", help="custom (sts:AssumeRole on the registry role only) | system (AliyunSTSAssumeRoleAccess).")]
-ScopeOpt = Annotated[str, typer.Option(
-    "--pull-policy-scope", help="instance (this instance's repositories) | any (every instance, as documented).")]
-PlainAkOpt = Annotated[bool, typer.Option("--allow-plaintext-access-key",
-                                          help="access-key mode: accept the AccessKey in the ConfigMap.")]
-AnySourceOpt = Annotated[bool, typer.Option("--allow-any-source", help="public mode: allow 0.0.0.0/0 in the ACL.")]
-RouteToOpt = Annotated[Optional[str], typer.Option("--route-to", help="peering/cen: endpoint (/32) | vpc (B's CIDR).")]
-KubeconfigOpt = Annotated[Optional[Path], typer.Option(
-    "--kubeconfig", help="Use this kubeconfig instead of asking CS for a temporary one.")]
 
 
 def _context(ctx: typer.Context, file: Path, mode, network, assume_policy, pull_policy_scope,
              allow_plaintext_access_key, allow_any_source, route_to, kubeconfig):
-    from acrx import facts
     from acrx.cli.flow import load_config, step_context
-    from acrx.errors import UsageError
     from acrx.steps.context import StepOptions
 
-    if assume_policy is not None and assume_policy not in facts.ASSUME_POLICY_KINDS:
-        raise UsageError(f"unknown value {assume_policy!r}; use custom or system", field="--assume-policy")
-    if pull_policy_scope not in facts.PULL_POLICY_SCOPES:
-        raise UsageError(f"unknown value {pull_policy_scope!r}; use instance or any", field="--pull-policy-scope")
+    check_identity_flags(assume_policy, pull_policy_scope)
     actx = app_context(ctx)
     config = load_config(file, {"mode": mode, "network.mode": network})
     options = StepOptions(assume_policy=assume_policy, allow_plaintext_access_key=allow_plaintext_access_key,
@@ -52,7 +34,7 @@ def _context(ctx: typer.Context, file: Path, mode, network, assume_policy, pull_
 
 
 @app.command("plan")
-def plan(ctx: typer.Context, file: FileOpt = Path("acrx.yaml"), mode: ModeOpt = None, network: NetworkOpt = None,
+def plan(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None, network: NetworkOpt = None,
          dry_run: Annotated[bool, typer.Option("--dry-run", help="Accepted for symmetry: plan never writes.")] = True,
          output: OutputOpt = "table",
          detailed_exitcode: Annotated[bool, typer.Option(
@@ -72,8 +54,8 @@ def plan(ctx: typer.Context, file: FileOpt = Path("acrx.yaml"), mode: ModeOpt = 
 
 
 @app.command("setup")
-def setup(ctx: typer.Context, file: FileOpt = Path("acrx.yaml"), mode: ModeOpt = None, network: NetworkOpt = None,
-          yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
+def setup(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None, network: NetworkOpt = None,
+          yes: YesOpt = False,
           output: OutputOpt = "table",
           no_verify: Annotated[bool, typer.Option("--no-verify", help="Do not run acrx verify afterwards.")] = False,
           saved_plan: Annotated[Optional[Path], typer.Option("--plan", help="Apply this saved plan (from acrx plan --out).")] = None,

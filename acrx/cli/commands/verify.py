@@ -13,16 +13,12 @@ from typing import Annotated, Optional
 
 import typer
 
+from acrx.cli.options import DEFAULT_FILE, FileOpt, KubeconfigOpt, OutputOpt, check_output
 from acrx.cli.root import app, app_context
 
-FileOpt = Annotated[Path, typer.Option("-f", "--file", help="Config file.")]
-OutputOpt = Annotated[str, typer.Option("-o", "--output", help="table | json.")]
 TimeoutOpt = Annotated[Optional[str], typer.Option(
     "--timeout", help="How long to wait for the pull (e.g. 90s, 5m; default verify.timeout).")]
-KubeconfigOpt = Annotated[Optional[Path], typer.Option(
-    "--kubeconfig", help="Use this kubeconfig instead of asking CS for a temporary one.")]
 KeepOpt = Annotated[bool, typer.Option("--keep", help="Leave the acrx-verify Deployment in place.")]
-OUTPUTS = ("table", "json")
 MARK = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}
 
 
@@ -41,11 +37,9 @@ def _timeout_seconds(text: Optional[str], config) -> float:
 def _prepare(ctx: typer.Context, file: Path, output: str, timeout: Optional[str], kubeconfig: Optional[Path],
              keep: bool, overrides: Optional[dict] = None):
     from acrx.cli.flow import load_config, step_context
-    from acrx.errors import UsageError
     from acrx.steps.context import StepOptions
 
-    if output not in OUTPUTS:
-        raise UsageError(f"unknown output format {output!r}; use table or json", field="--output")
+    check_output(output)
     actx = app_context(ctx)
     config = load_config(file, overrides or {})
     options = StepOptions(kubeconfig=str(kubeconfig) if kubeconfig else None)
@@ -107,7 +101,7 @@ def _report(actx, kind: str, results, output: str, success_line: Optional[str]) 
 
 
 @app.command("verify")
-def verify(ctx: typer.Context, file: FileOpt = Path("acrx.yaml"), keep: KeepOpt = False,
+def verify(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, keep: KeepOpt = False,
            output: OutputOpt = "table", timeout: TimeoutOpt = None, kubeconfig: KubeconfigOpt = None) -> int:
     """Prove a pod pulls: control plane, then the component, then an nginx Deployment's pull."""
     actx, run = _prepare(ctx, file, output, timeout, kubeconfig, keep)
@@ -129,7 +123,7 @@ def run_verify(actx, run, output: str) -> int:
 
 
 @app.command("doctor")
-def doctor(ctx: typer.Context, file: FileOpt = Path("acrx.yaml"), output: OutputOpt = "table",
+def doctor(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, output: OutputOpt = "table",
            timeout: TimeoutOpt = None, kubeconfig: KubeconfigOpt = None) -> int:
     """Why a pull fails, and which step fixes it: verify's layers without creating a Deployment."""
     from acrx.doctor import layers as L

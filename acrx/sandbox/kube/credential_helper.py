@@ -30,6 +30,7 @@ from . import helper_chain as chain
 from .dockerconfig import DOCKERCONFIGJSON, dockerconfigjson
 from .errors import KubeError
 from .store import ClusterStore, StoreEvent
+from .worker import PeriodicWorker
 
 log = logging.getLogger(__name__)
 MANAGED = "managed-aliyun-acr-credential-helper"
@@ -52,24 +53,23 @@ def secret_name(entry: chain.RegistryEntry) -> str:
     return "acr-credential-" + hashlib.md5(f"{entry.instance_id}/{entry.region}".encode()).hexdigest()
 
 
-class CredentialHelper:
+class CredentialHelper(PeriodicWorker):
+    join_timeout_s = 10.0
+    failure_log = "credential helper round failed"
+    log = log
+
     def __init__(self, world, cluster_id: str, store: ClusterStore, cloud_endpoint: str, *,
                  reconcile_interval_s: float | None = None):
         self.world = world
         self.cluster_id = cluster_id
-        self.store = store
         self.endpoint = cloud_endpoint
         scale = world.clock.scale
         # The component re-checks about once a minute; on the sandbox clock scale, never busier
         # than twice a second.
-        self.interval_s = reconcile_interval_s if reconcile_interval_s is not None else max(0.5, 60 * scale)
+        self._init_worker(store, reconcile_interval_s if reconcile_interval_s is not None else max(0.5, 60 * scale))
         self._cache: dict[tuple, _Cached] = {}
         self._oidc_mounted: dict[str, bool] = {}   # helper pod uid -> token projected at creation
         self._reconcile_lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._unsubscribe = None
         self.last_errors: list[str] = []   # the latest round's failures (managed edition has no pod)
         # A failure repeats every round; its log line only every `repeat_log_s` of sandbox time.
         self.repeat_log_s = max(5.0, 60 * scale)
@@ -77,19 +77,9 @@ class CredentialHelper:
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> "CredentialHelper":
-        self._unsubscribe = self.store.subscribe(self._on_event)
-        self._thread = threading.Thread(target=self._run, name=f"acr-helper-{self.cluster_id[:8]}", daemon=True)
-        self._thread.start()
+        self._start_worker(f"acr-helper-{self.cluster_id[:8]}")
         self._wake.set()
         return self
-
-    def stop(self) -> None:
-        if self._unsubscribe:
-            self._unsubscribe()
-        self._stop.set()
-        self._wake.set()
-        if self._thread:
-            self._thread.join(timeout=10)
 
     def on_addon_changed(self, name: str, state: str, config: dict) -> None:
         """Called by the cloud (with its lock held): only wake the worker."""
@@ -108,16 +98,8 @@ class CredentialHelper:
         if relevant:
             self._wake.set()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.interval_s)
-            self._wake.clear()
-            if self._stop.is_set():
-                return
-            try:
-                self.reconcile_now()
-            except Exception:  # the component keeps running whatever one round does
-                log.exception("credential helper round failed")
+    def _round(self) -> None:
+        self.reconcile_now()
 
     # -- the cloud's view --------------------------------------------------------------------
     def _cluster(self):

@@ -24,6 +24,7 @@ from .errors import KubeError
 from .registry_client import Auth, ImageRef, PullError, RegistryClient
 from .dockerconfig import docker_auths_for
 from .store import ClusterStore, StoreEvent, now_rfc3339
+from .worker import PeriodicWorker
 
 log = logging.getLogger(__name__)
 BACKOFF_INITIAL_S, BACKOFF_MAX_S = 10.0, 300.0
@@ -73,42 +74,32 @@ def go_duration(seconds: float) -> str:
     return f"{int(minutes)}m{f'{rest:.3f}'.rstrip('0').rstrip('.')}s"
 
 
-class Kubelet:
+class Kubelet(PeriodicWorker):
+    failure_log = "kubelet sync failed"   # a kubelet bug must not stop the node
+    log = log
+
     def __init__(self, store: ClusterStore, network: NodeNetwork, registry_url: str, *,
                  clock_now: Callable[[], float], clock_scale: float = 0.0, node_name: str = "node-0",
                  node_ip: str = "192.168.0.10", min_backoff_wall_s: float = 0.3, tick_s: float = 0.1):
-        self.store = store
+        self._init_worker(store, tick_s)
         self.network = network
         self.registry = RegistryClient(registry_url)
         self.now = clock_now
         self.scale = clock_scale
         self.node_name, self.node_ip = node_name, node_ip
         self.min_backoff_wall_s = min_backoff_wall_s
-        self.tick_s = tick_s
         self._pods: dict[str, _PodState] = {}
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._unsubscribe = None
         self._ip_counter = 0
         self._sync_lock = threading.Lock()   # the node thread and sync_now() never interleave
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> "Kubelet":
-        self._unsubscribe = self.store.subscribe(self._on_event)
-        for pod in self.store.list("pods"):
-            self._admit_pull_secrets(pod)
-        self._thread = threading.Thread(target=self._run, name=f"kubelet-{self.node_name}", daemon=True)
-        self._thread.start()
+        self._start_worker(f"kubelet-{self.node_name}")
         return self
 
-    def stop(self) -> None:
-        if self._unsubscribe:
-            self._unsubscribe()
-        self._stop.set()
-        self._wake.set()
-        if self._thread:
-            self._thread.join(timeout=5)
+    def _started(self) -> None:
+        for pod in self.store.list("pods"):
+            self._admit_pull_secrets(pod)
 
     def sync_now(self) -> None:
         """Sync every pod on the caller's thread (tests); retries due pulls at once."""
@@ -130,16 +121,8 @@ class Kubelet:
                 self._pods.pop(event.obj["metadata"].get("uid", ""), None)
             self._wake.set()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.tick_s)
-            self._wake.clear()
-            if self._stop.is_set():
-                return
-            try:
-                self._sync_all()
-            except Exception:  # a kubelet bug must not stop the node
-                log.exception("kubelet sync failed")
+    def _round(self) -> None:
+        self._sync_all()
 
     # -- admission the sandbox API server lacks --------------------------------------------
     def _admit_pull_secrets(self, pod: dict) -> None:

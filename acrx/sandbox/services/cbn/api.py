@@ -5,7 +5,7 @@ from __future__ import annotations
 from acrx.sandbox.core.errors import ApiError
 from acrx.sandbox.core.routing import Router
 from acrx.sandbox.services.cbn.models import tr_routes
-from acrx.sandbox.services.vpc.shared import page, tag_pairs, token_page
+from acrx.sandbox.services.vpc.shared import page, tag_pairs, token_page, untag_keys
 
 router = Router("cbn", "2017-09-12", product="cen")
 
@@ -19,7 +19,7 @@ def _iso(req, ts: float) -> str:
 
 
 def _tags(backend, resource_id: str) -> list[dict]:
-    return [{"Key": k, "Value": v} for k, v in sorted(backend.tags.of(resource_id).items())]
+    return backend.tags.listed(resource_id)
 
 
 def _filter_values(item: dict) -> list[str]:
@@ -258,7 +258,7 @@ def tag_resources(req):
 def untag_resources(req):
     resource_type, ids = req.str("ResourceType", required=True), req.flat_list("ResourceId")
     _check_cen_tag_target(req, resource_type, ids)
-    keys = None if req.bool("All", default=False) else req.flat_list("TagKey")
+    keys = untag_keys(req)
     for resource_id in ids:
         req.backend().tags.remove(resource_id, keys)
     return {}
@@ -271,7 +271,7 @@ def list_tag_resources(req):
     ids = req.flat_list("ResourceId") or list(backend.cens)
     _check_cen_tag_target(req, resource_type, ids)
     wanted = req.flat_list("Tag")
-    rows = [(r, k, v) for r in ids if backend.tags.matches(r, wanted) for k, v in sorted(backend.tags.of(r).items())]
+    rows = backend.tags.rows(ids, wanted)
     chunk, token = token_page(rows, req.str("NextToken"), req.int("PageSize"), default_size=50, max_size=50)
     return {"TagResources": {"TagResource": [{"ResourceId": r, "ResourceType": resource_type, "TagKey": k,
                                               "TagValue": v} for r, k, v in chunk]}, "NextToken": token}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from acrx.sandbox.core.routing import Router
-from acrx.sandbox.services.vpc.shared import page, tag_pairs, token_page
+from acrx.sandbox.services.vpc.shared import page, tag_pairs, token_page, untag_keys
 
 router = Router("pvtz", "2018-01-01", product="pvtz", global_service=True)
 
@@ -42,8 +42,7 @@ def describe_zones(req):
     rows = []
     for zone in chunk:
         row = _zone_fields(req, backend, zone)
-        row["ResourceTags"] = {"ResourceTag": [{"Key": k, "Value": v}
-                                               for k, v in sorted(backend.tags.of(zone.zone_id).items())]}
+        row["ResourceTags"] = {"ResourceTag": backend.tags.listed(zone.zone_id)}
         rows.append(row)
     return {"Zones": {"Zone": rows}, **paging}
 
@@ -126,7 +125,7 @@ def untag_resources(req):
     backend = req.backend()
     resource_type, ids = req.str("ResourceType", required=True), req.flat_list("ResourceId")
     backend.check_tag_target(resource_type, ids)
-    keys = None if req.bool("All", default=False) else req.flat_list("TagKey")
+    keys = untag_keys(req)
     for resource_id in ids:
         backend.tags.remove(resource_id, keys)
     return {}
@@ -139,7 +138,7 @@ def list_tag_resources(req):
     ids = req.flat_list("ResourceId") or list(backend.zones)
     backend.check_tag_target(resource_type, ids)
     wanted = req.flat_list("Tag")
-    rows = [(r, k, v) for r in ids if backend.tags.matches(r, wanted) for k, v in sorted(backend.tags.of(r).items())]
+    rows = backend.tags.rows(ids, wanted)
     chunk, token = token_page(rows, req.str("NextToken"), req.int("Size"), default_size=50, max_size=200)
     return {"TagResources": [{"ResourceId": r, "ResourceType": resource_type, "TagKey": k, "TagValue": v}
                              for r, k, v in chunk], "NextToken": token}

@@ -3,6 +3,8 @@ which registers on the same router. Response fields follow alibabacloud_ram20150
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from acrx.sandbox.core.errors import invalid_parameter
 from acrx.sandbox.core.routing import Router
 from acrx.sandbox.services.ram.entities import Policy, PolicyVersion, Role, check_policy_type, parse_tags
@@ -171,26 +173,30 @@ def attachment_views(req, ram, holder) -> dict:
         for attachment, policy in ram.attached_policies(holder)]}}
 
 
-@router.rpc("AttachPolicyToRole", writes=True, resource=_arn("role", "RoleName"))
-def attach_policy_to_role(req):
-    ram = req.backend()
-    ram.attach(ram.role(req.str("RoleName", required=True)), "Role",
-               check_policy_type(req.str("PolicyType", required=True)), req.str("PolicyName", required=True))
-    return {}
+def attachment_routes(kind: str, holder: Callable[[Any, str, bool], Any]) -> None:
+    """AttachPolicyTo<kind>, DetachPolicyFrom<kind> and ListPoliciesFor<kind> (kind: Role | User):
+    the same three actions for both; `holder(ram, name, read)` finds the role or user."""
+    resource = _arn(kind.lower(), f"{kind}Name")
+
+    def target(req, read: bool = False):
+        ram = req.backend()
+        return ram, holder(ram, req.str(f"{kind}Name", required=True), read)
+
+    def change(method: str):
+        def handler(req):
+            ram, entity = target(req)
+            getattr(ram, method)(entity, kind, check_policy_type(req.str("PolicyType", required=True)),
+                                 req.str("PolicyName", required=True))
+            return {}
+        return handler
+
+    router.rpc(f"AttachPolicyTo{kind}", writes=True, resource=resource)(change("attach"))
+    router.rpc(f"DetachPolicyFrom{kind}", writes=True, resource=resource)(change("detach"))
+    router.rpc(f"ListPoliciesFor{kind}", writes=False, resource=resource)(
+        lambda req: attachment_views(req, *target(req, read=True)))
 
 
-@router.rpc("DetachPolicyFromRole", writes=True, resource=_arn("role", "RoleName"))
-def detach_policy_from_role(req):
-    ram = req.backend()
-    ram.detach(ram.role(req.str("RoleName", required=True)), "Role",
-               check_policy_type(req.str("PolicyType", required=True)), req.str("PolicyName", required=True))
-    return {}
-
-
-@router.rpc("ListPoliciesForRole", writes=False, resource=_arn("role", "RoleName"))
-def list_policies_for_role(req):
-    ram = req.backend()
-    return attachment_views(req, ram, ram.role(req.str("RoleName", required=True), read=True))
+attachment_routes("Role", lambda ram, name, read: ram.role(name, read=read))
 
 
 from acrx.sandbox.services.ram import api_users  # noqa: E402,F401  (registers its routes on `router`)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from acrx.sandbox.core.errors import invalid_parameter
-from acrx.sandbox.services.ram.api import _arn, _every, _iso, attachment_views, router
-from acrx.sandbox.services.ram.entities import MAX_TAGS_PER_RESOURCE, User, check_policy_type, parse_tags
+from acrx.sandbox.services.ram.api import _arn, _every, _iso, attachment_routes, router
+from acrx.sandbox.services.ram.entities import MAX_TAGS_PER_RESOURCE, User, parse_tags
 
 
 def user_view(req, user: User, *, detail: bool = False) -> dict:
@@ -75,26 +75,7 @@ def update_access_key(req):
 
 
 # -- user attachments -----------------------------------------------------------------------
-@router.rpc("AttachPolicyToUser", writes=True, resource=_arn("user", "UserName"))
-def attach_policy_to_user(req):
-    ram = req.backend()
-    ram.attach(ram.user(req.str("UserName", required=True)), "User",
-               check_policy_type(req.str("PolicyType", required=True)), req.str("PolicyName", required=True))
-    return {}
-
-
-@router.rpc("DetachPolicyFromUser", writes=True, resource=_arn("user", "UserName"))
-def detach_policy_from_user(req):
-    ram = req.backend()
-    ram.detach(ram.user(req.str("UserName", required=True)), "User",
-               check_policy_type(req.str("PolicyType", required=True)), req.str("PolicyName", required=True))
-    return {}
-
-
-@router.rpc("ListPoliciesForUser", writes=False, resource=_arn("user", "UserName"))
-def list_policies_for_user(req):
-    ram = req.backend()
-    return attachment_views(req, ram, ram.user(req.str("UserName", required=True)))
+attachment_routes("User", lambda ram, name, read: ram.user(name))
 
 
 # -- tags (acrx marks what it owns with acrx:managed=true) ----------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from acrx.sandbox.core.routing import Router
-from acrx.sandbox.services.vpc.shared import page, tag_pairs, token_page
+from acrx.sandbox.services.vpc.shared import page, tag_pairs, token_page, untag_keys
 
 router = Router("vpc", "2016-04-28", product="vpc")
 
@@ -13,7 +13,7 @@ def _uid(account: str) -> int:
 
 
 def _tags(backend, resource_id: str) -> dict:
-    return {"Tag": [{"Key": k, "Value": v} for k, v in sorted(backend.tags.of(resource_id).items())]}
+    return {"Tag": backend.tags.listed(resource_id)}
 
 
 def _paged(req, items, default_size=10):
@@ -166,7 +166,7 @@ def describe_nat_gateways(req):
         "SnatTableIds": {"SnatTableId": [n.snat_table_id]}, "ForwardTableIds": {"ForwardTableId": []},
         "IpLists": {"IpList": [{"IpAddress": backend.eips[i].ip, "AllocationId": i, "SnatEntryEnabled": True,
                                 "UsingStatus": "UsedBySnatTable"} for i in n.eip_ids]},
-        "Tags": {"Tag": [{"TagKey": k, "TagValue": v} for k, v in sorted(backend.tags.of(n.nat_gateway_id).items())]},
+        "Tags": {"Tag": backend.tags.listed(n.nat_gateway_id, "TagKey", "TagValue")},
     } for n in chunk]
     return {"NatGateways": {"NatGateway": rows}, **paging}
 
@@ -206,7 +206,7 @@ def tag_resources(req):
 
 @router.rpc("UnTagResources", writes=True)
 def untag_resources(req):
-    keys = None if req.bool("All", default=False) else req.flat_list("TagKey")
+    keys = untag_keys(req)
     req.backend().untag_resources(req.str("ResourceType", required=True), req.flat_list("ResourceId"), keys)
     return {}
 

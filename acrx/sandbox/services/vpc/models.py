@@ -283,15 +283,10 @@ class Backend:
     def tag_resources(self, resource_type: str, resource_ids: list[str], tags: dict[str, str]) -> None:
         if not resource_ids or not tags:
             raise ApiError("MissingParameter", "ResourceId and Tag are mandatory for this action.", 400)
-        for resource_id in resource_ids:
-            self._tag_target(resource_type, resource_id)
-        for resource_id in resource_ids:
-            self.tags.set(resource_id, tags)
+        self.tags.set_all(resource_ids, tags, lambda resource_id: self._tag_target(resource_type, resource_id))
 
     def untag_resources(self, resource_type: str, resource_ids: list[str], keys: list[str] | None) -> None:
-        for resource_id in resource_ids:
-            self._tag_target(resource_type, resource_id)
-            self.tags.remove(resource_id, keys)
+        self.tags.remove_all(resource_ids, keys, lambda resource_id: self._tag_target(resource_type, resource_id))
 
     def list_tag_resources(self, resource_type: str, resource_ids: list[str], wanted: list[dict]):
         kind = TAG_RESOURCE_TYPES.get((resource_type or "").lower())
@@ -299,12 +294,7 @@ class Backend:
             raise ApiError("InvalidParameter.ResourceType", f"The resource type {resource_type!r} is not valid.", 400)
         store = {"vpc": self.vpcs, "vswitch": self.vswitches, "route_table": self.route_tables,
                  "eip": self.eips, "nat_gateway": self.nat_gateways}[kind]
-        ids = resource_ids or list(store)
-        rows = []
-        for resource_id in ids:
-            if resource_id in store and self.tags.matches(resource_id, wanted):
-                rows.extend((resource_id, k, v) for k, v in sorted(self.tags.of(resource_id).items()))
-        return rows
+        return self.tags.rows([r for r in resource_ids or list(store) if r in store], wanted)
 
 
 def find_vpc_anywhere(world, vpc_id: str):

@@ -1,12 +1,14 @@
 """Helpers the network services share: CIDR checks, paging and resource tags.
 
 Kept inside the vpc package because VPC is the product the others (VpcPeer, CBN, PrivateZone)
-lean on; nothing here knows about HTTP.
+lean on; nothing here knows about HTTP (`untag_keys` reads the parsed request parameters only).
 """
 
 from __future__ import annotations
 
 import ipaddress
+
+from typing import Callable
 
 from acrx.sandbox.core.errors import ApiError
 
@@ -91,6 +93,27 @@ class TagStore:
         for key in keys:
             current.pop(key, None)
 
+    def set_all(self, resource_ids: list[str], tags: dict[str, str], check: Callable[[str], object]) -> None:
+        """TagResources: every id is checked before any is tagged (all or nothing)."""
+        for resource_id in resource_ids:
+            check(resource_id)
+        for resource_id in resource_ids:
+            self.set(resource_id, tags)
+
+    def remove_all(self, resource_ids: list[str], keys: list[str] | None, check: Callable[[str], object]) -> None:
+        """UntagResources: ids in order, each checked then untagged."""
+        for resource_id in resource_ids:
+            check(resource_id)
+            self.remove(resource_id, keys)
+
+    def listed(self, resource_id: str, key: str = "Key", value: str = "Value") -> list[dict[str, str]]:
+        """A resource's tags as the Describe* answers carry them: [{Key, Value}] sorted by key."""
+        return [{key: k, value: v} for k, v in sorted(self.of(resource_id).items())]
+
+    def rows(self, resource_ids: list[str], wanted: list[dict]) -> list[tuple[str, str, str]]:
+        """ListTagResources: (id, key, value) of every tag of the ids whose tags match `wanted`."""
+        return [(r, k, v) for r in resource_ids if self.matches(r, wanted) for k, v in sorted(self.of(r).items())]
+
     def matches(self, resource_id: str, wanted: list[dict]) -> bool:
         """A `Tag.N.Key/Value` filter: every wanted key present (and equal when a value is given)."""
         tags = self._tags.get(resource_id, {})
@@ -101,6 +124,11 @@ class TagStore:
             if key not in tags or (item.get("Value") not in (None, "") and tags[key] != item.get("Value")):
                 return False
         return True
+
+
+def untag_keys(req) -> list[str] | None:
+    """UntagResources' keys: None (every tag) with All=true, else the TagKey.N list."""
+    return None if req.bool("All", default=False) else req.flat_list("TagKey")
 
 
 def tag_pairs(items: list) -> dict[str, str]:

@@ -6,7 +6,7 @@ Field names follow alibabacloud_vpcpeer20220101's models. RAM actions are `vpc:<
 from __future__ import annotations
 
 from acrx.sandbox.core.routing import Router
-from acrx.sandbox.services.vpc.shared import tag_pairs, token_page
+from acrx.sandbox.services.vpc.shared import tag_pairs, token_page, untag_keys
 
 router = Router("vpcpeer", "2022-01-01", product="vpc")
 
@@ -90,7 +90,7 @@ def tag_resources(req):
 
 @router.rpc("UnTagResources", writes=True)
 def untag_resources(req):
-    keys = None if req.bool("All", default=False) else req.flat_list("TagKey")
+    keys = untag_keys(req)
     req.backend().untag(req.str("ResourceType", required=True), req.flat_list("ResourceId"), keys)
     return {}
 

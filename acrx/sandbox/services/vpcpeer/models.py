@@ -185,15 +185,10 @@ class Backend:
     def tag(self, resource_type: str, resource_ids: list[str], tags: dict[str, str]) -> None:
         if not resource_ids or not tags:
             raise missing_parameter("Tag" if resource_ids else "ResourceId")
-        for resource_id in resource_ids:
-            self._own(resource_type, resource_id)
-        for resource_id in resource_ids:
-            self.tags.set(resource_id, tags)
+        self.tags.set_all(resource_ids, tags, lambda resource_id: self._own(resource_type, resource_id))
 
     def untag(self, resource_type: str, resource_ids: list[str], keys: list[str] | None) -> None:
-        for resource_id in resource_ids:
-            self._own(resource_type, resource_id)
-            self.tags.remove(resource_id, keys)
+        self.tags.remove_all(resource_ids, keys, lambda resource_id: self._own(resource_type, resource_id))
 
     def tag_rows(self, resource_type: str, resource_ids: list[str], wanted: list[dict]):
         ids = resource_ids or [c.instance_id for c in self.connections.values() if c.status != "Deleted"]

@@ -1,0 +1,84 @@
+"""The flags several commands share, declared once, and the checks of their values.
+
+Light on purpose: `acrx --help` imports every command module, so nothing here may import an SDK
+or the config model (acrx.facts and acrx.errors are plain Python).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional, Sequence
+
+import typer
+
+from acrx import facts
+from acrx.errors import UsageError
+
+DEFAULT_FILE = Path("acrx.yaml")
+OUTPUTS = ("table", "json")
+ROUTE_TOS = ("endpoint", "vpc")
+
+# -- the config file and what overrides it ---------------------------------------------------------
+FileOpt = Annotated[Path, typer.Option("-f", "--file", help="Config file.")]
+ModeOpt = Annotated[Optional[str], typer.Option("--mode",
+                                                help="rrsa | worker-role | access-key (overrides the file).")]
+NetworkOpt = Annotated[Optional[str], typer.Option("--network",
+                                                   help="public | peering | cen | none (overrides the file).")]
+
+# -- plan and apply ----------------------------------------------------------------------------------
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Plan only; change nothing.")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")]
+OutputOpt = Annotated[str, typer.Option("-o", "--output", help="table | json.")]
+DetailedOpt = Annotated[bool, typer.Option("--detailed-exitcode",
+                                           help="With --dry-run: exit 3 when changes are pending.")]
+
+# -- identity ----------------------------------------------------------------------------------------
+AssumeOpt = Annotated[Optional[str], typer.Option(
+    "--assume-policy", help="custom (sts:AssumeRole on the registry role only) | system (AliyunSTSAssumeRoleAccess).")]
+ScopeOpt = Annotated[str, typer.Option(
+    "--pull-policy-scope", help="instance (this instance's repositories) | any (every instance, as documented).")]
+PlainAkOpt = Annotated[bool, typer.Option("--allow-plaintext-access-key",
+                                          help="access-key mode: allow the AccessKey in the ConfigMap.")]
+
+# -- network -----------------------------------------------------------------------------------------
+AnySourceOpt = Annotated[bool, typer.Option("--allow-any-source", help="public mode: allow 0.0.0.0/0 in the ACL.")]
+RouteToOpt = Annotated[Optional[str], typer.Option("--route-to", help="peering/cen: endpoint (/32) | vpc (B's CIDR).")]
+
+# -- cluster access ----------------------------------------------------------------------------------
+KubeconfigOpt = Annotated[Optional[Path], typer.Option(
+    "--kubeconfig", help="Use this kubeconfig instead of asking CS for a temporary one.")]
+SaveKubeconfigOpt = Annotated[Optional[Path], typer.Option(
+    "--save-kubeconfig", help="Also write the kubeconfig from CS to FILE (mode 0600).")]
+PrivateOpt = Annotated[bool, typer.Option("--private-kubeconfig", help="Ask CS for the private (VPC) API address.")]
+
+
+def check_choice(value: Optional[str], choices: Sequence[str], flag: str, *, what: str = "value",
+                 use: Optional[str] = None) -> None:
+    """A usage error (exit 2) naming `flag` when `value` is given and not one of `choices`."""
+    if value is None or value in choices:
+        return
+    if use is None:
+        use = " or ".join(choices) if len(choices) == 2 else ", ".join(choices)
+    raise UsageError(f"unknown {what} {value!r}; use {use}", field=flag)
+
+
+def check_output(output: str) -> None:
+    check_choice(output, OUTPUTS, "--output", what="output format")
+
+
+def check_mode(mode: Optional[str]) -> None:
+    check_choice(mode, facts.MODES, "--mode", what="mode")
+
+
+def check_network_mode(mode: Optional[str], flag: str) -> None:
+    check_choice(mode, facts.NETWORK_MODES, flag, what="network mode", use=f"one of {', '.join(facts.NETWORK_MODES)}")
+
+
+def check_route_to(route_to: Optional[str]) -> None:
+    check_choice(route_to, ROUTE_TOS, "--route-to")
+
+
+def check_identity_flags(assume_policy: Optional[str], pull_policy_scope: str) -> None:
+    """--assume-policy and --pull-policy-scope, which the identity steps read from StepOptions."""
+    check_choice(assume_policy, facts.ASSUME_POLICY_KINDS, "--assume-policy")
+    check_choice(pull_policy_scope, facts.PULL_POLICY_SCOPES, "--pull-policy-scope")

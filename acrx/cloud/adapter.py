@@ -1,0 +1,89 @@
+"""What every product adapter (RAM, STS, CS, CR, VPC, VpcPeer, CBN, PrivateZone) shares.
+
+An adapter holds a client factory and a retry policy; every SDK call goes through
+acrx.cloud.retry.invoke (translation + retries) and answers the body map in wire field names.
+The SDK's models module is imported on first use only, so importing an adapter stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Callable, Iterator
+
+from acrx.cloud import errors
+from acrx.cloud.retry import RetryPolicy, invoke
+
+# A listing that has not ended after this many pages is a bug (ours or the cloud's), not data.
+MAX_PAGES = 100
+
+
+def unwrap(container, inner: str | None = None) -> list:
+    """The rows of a list field: RPC products wrap them as {"Vpc": [...]}, others send the list."""
+    if isinstance(container, dict) and inner:
+        return list(container.get(inner) or [])
+    return list(container or [])
+
+
+class CloudApi:
+    """Base of the adapters. Subclasses set PRODUCT (the action prefix, e.g. "ram") and MODELS."""
+
+    PRODUCT = ""
+    MODELS = ""
+
+    def __init__(self, client: Callable[[], object], policy: RetryPolicy | None = None, *, region: str = ""):
+        self._client = client
+        self._policy = policy
+        self.region = region
+
+    def _m(self):
+        return importlib.import_module(self.MODELS)
+
+    def _call(self, action: str, method: str, *args, idempotent: bool = False) -> dict:
+        return invoke(self._client, method, *args, action=f"{self.PRODUCT}:{action}", policy=self._policy,
+                      idempotent=idempotent)
+
+    def _read(self, action: str, method: str, *args) -> dict | None:
+        """A read whose target may be missing: None then, instead of an error."""
+        try:
+            return self._call(action, method, *args, idempotent=True)
+        except Exception as exc:
+            if errors.is_not_found(exc):
+                return None
+            raise
+
+    def _delete(self, action: str, method: str, *args, missing_ok: bool) -> bool:
+        """True when deleted; False when already gone and missing_ok."""
+        try:
+            self._call(action, method, *args)
+            return True
+        except Exception as exc:
+            if missing_ok and errors.is_not_found(exc):
+                return False
+            raise
+
+    def _numbered_pages(self, action: str, method: str, make_request: Callable[[int], object], rows: str,
+                        inner: str | None = None, *, page_size: int, total_key: str | None = None) -> Iterator[dict]:
+        """Rows of a PageNumber/PageSize listing, page after page until a short page (or the total).
+
+        A generator: a caller that stops early (found what it looked for) asks for no more pages.
+        """
+        seen = 0
+        for page in range(1, MAX_PAGES + 1):
+            body = self._call(action, method, make_request(page), idempotent=True)
+            batch = unwrap(body.get(rows), inner)
+            yield from batch
+            seen += len(batch)
+            total = int(body.get(total_key) or 0) if total_key else 0
+            if len(batch) < page_size or (total and seen >= total):
+                return
+
+    def _token_pages(self, action: str, method: str, make_request: Callable[[str | None], object], rows: str,
+                     inner: str | None = None) -> Iterator[dict]:
+        """Rows of a NextToken listing, until the cloud answers no NextToken."""
+        token = None
+        for _ in range(MAX_PAGES):
+            body = self._call(action, method, make_request(token), idempotent=True)
+            yield from unwrap(body.get(rows), inner)
+            token = body.get("NextToken")
+            if not token:
+                return
