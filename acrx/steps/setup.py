@@ -51,13 +51,14 @@ def plan_setup(ctx: StepContext, steps: Iterable[Step]) -> Plan:
             step.access_key_in_plan = any(c.address.startswith(ACCESS_KEY_ADDRESS) and c.action is Action.CREATE
                                           for changes in by_stage.values() for c in changes)
         by_stage[step.name] = step.plan(ctx)
-    return Plan(order_stages(by_stage), meta=plan_meta(ctx, steps))
+    return Plan(order_stages(by_stage, STAGE_AFTER), meta=plan_meta(ctx, steps))
 
 
-def order_stages(by_stage: dict[str, list[Change]]) -> list[Change]:
+def order_stages(by_stage: dict[str, list[Change]], after: dict[str, tuple[str, ...]]) -> list[Change]:
+    """Make every change of a stage depend on the changes of the stages it comes `after`."""
     ordered: list[Change] = []
     for stage, changes in by_stage.items():
-        before = [c.address for s in STAGE_AFTER.get(stage, ()) for c in by_stage.get(s, ()) if not c.is_noop]
+        before = [c.address for s in after.get(stage, ()) for c in by_stage.get(s, ()) if not c.is_noop]
         for change in changes:
             extra = tuple(a for a in before if a not in change.depends_on)
             ordered.append(replace(change, depends_on=change.depends_on + extra) if extra and not change.is_noop

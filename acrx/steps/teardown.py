@@ -9,13 +9,14 @@ deletes (routes before the peering, detachments before the policy, ...).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from acrx.plan.change import Change
 from acrx.plan.plan import Plan
 from acrx.steps.base import plan_meta
 from acrx.steps.context import StepContext
+from acrx.steps.setup import order_stages
 
 # stage -> the stages whose deletes must be done before its own
 DESTROY_AFTER = {
@@ -69,15 +70,5 @@ def plan_destroy_all(ctx: StepContext, steps: Iterable[DestroyStep]) -> Plan:
         kept = sum(len(changes) for changes in by_stage.values())
         meta["no_changes_reason"] = ("Nothing acrx created was found" +
                                      (f"; {kept} adopted or shared thing(s) stay." if kept else "."))
-    return Plan(order_stages(by_stage), meta=meta)
+    return Plan(order_stages(by_stage, DESTROY_AFTER), meta=meta)
 
-
-def order_stages(by_stage: dict[str, list[Change]]) -> list[Change]:
-    ordered: list[Change] = []
-    for stage, changes in by_stage.items():
-        before = [c.address for s in DESTROY_AFTER.get(stage, ()) for c in by_stage.get(s, ()) if not c.is_noop]
-        for change in changes:
-            extra = tuple(a for a in before if a not in change.depends_on)
-            ordered.append(replace(change, depends_on=change.depends_on + extra) if extra and not change.is_noop
-                           else change)
-    return ordered

@@ -9,7 +9,6 @@ and say so below.
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
 from dataclasses import dataclass
