@@ -4,7 +4,6 @@ Light on purpose: `acrx --help` imports every command module, so nothing here ma
 or the config model (acrx.facts and acrx.errors are plain Python).
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Optional, Sequence

@@ -1,6 +1,5 @@
 """The Typer root. Command modules register on `app`; nothing here imports an SDK."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Optional

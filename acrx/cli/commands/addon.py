@@ -5,7 +5,6 @@ DescribeClusterUserKubeconfig (temporary; public address unless --private-kubeco
 --kubeconfig FILE. It stays in memory unless --save-kubeconfig FILE asks for a copy (mode 0600).
 """
 
-from __future__ import annotations
 
 import os
 from pathlib import Path

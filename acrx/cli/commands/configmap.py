@@ -4,7 +4,6 @@
 `apply` writes only the keys acrx manages in kube-system/acr-configuration and keeps the rest.
 """
 
-from __future__ import annotations
 
 import typer
 

@@ -6,7 +6,6 @@ stays (adopted, shared, RRSA) as a no-op saying why. `--dry-run` shows it and ch
 and applies it with progress on stderr.
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Optional

@@ -1,7 +1,6 @@
 """`acrx rrsa enable`, `acrx roles apply`, `acrx policy attach`: one identity step each, planned
 first, applied on --yes or confirmation, through the shared flow (acrx.cli.flow)."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Optional

@@ -1,6 +1,5 @@
 """Small commands that need nothing but the package itself."""
 
-from __future__ import annotations
 
 import typer
 

@@ -1,6 +1,5 @@
 """`acrx init`: write a commented, valid acrx.yaml for the chosen mode and network."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Optional

@@ -1,6 +1,5 @@
 """`acrx network apply [--via public|peering|cen|none]`: the network step, planned first."""
 
-from __future__ import annotations
 
 from typing import Annotated, Optional
 

@@ -4,7 +4,6 @@ No credentials, no network. What is derivable offline (issuer URL, provider ARN 
 default names) is derived; what is not must come from a flag, and a missing one is a usage
 error naming the flag."""
 
-from __future__ import annotations
 
 import json
 import os
@@ -40,7 +39,7 @@ IssuerOpt = Annotated[Optional[str], typer.Option("--issuer", help="RRSA issuer 
 def _load(file: Path, mode: Optional[str] = None, network: Optional[str] = None, *,
           cluster_id: Optional[str] = None, region: Optional[str] = None,
           instance_id: Optional[str] = None, registry_region: Optional[str] = None,
-          instance_name: Optional[str] = None, domains: Optional[str] = None) -> AcrxConfig:
+          instance_name: Optional[str] = None, domains: Optional[str] = None) -> "AcrxConfig":
     from acrx.config.loader import load_config
 
     overrides = {
@@ -62,19 +61,19 @@ def _uid(flag_value: Optional[str], config_uid: Optional[str], flag: str, alias:
     return uid
 
 
-def _cluster_uid(config: AcrxConfig, flag_value: Optional[str]) -> str:
+def _cluster_uid(config: "AcrxConfig", flag_value: Optional[str]) -> str:
     return _uid(flag_value, config.cluster_account.uid, "--cluster-uid", config.cluster.account)
 
 
-def _registry_uid(config: AcrxConfig, registry: Registry, flag_value: Optional[str]) -> str:
+def _registry_uid(config: "AcrxConfig", registry: "Registry", flag_value: Optional[str]) -> str:
     return _uid(flag_value, config.registry_account(registry).uid, "--registry-uid", registry.account)
 
 
-def _issuer(config: AcrxConfig, flag_value: Optional[str]) -> str:
+def _issuer(config: "AcrxConfig", flag_value: Optional[str]) -> str:
     return facts.first_issuer(flag_value) if flag_value else facts.issuer_url(config.cluster.region, config.cluster.id)
 
 
-def _domains(registry: Registry, index: int) -> list[str]:
+def _domains(registry: "Registry", index: int) -> list[str]:
     if registry.domains:
         return list(registry.domains)
     if registry.instance_name:
@@ -84,7 +83,7 @@ def _domains(registry: Registry, index: int) -> list[str]:
                      field="--domains")
 
 
-def _worker_role_arn(config: AcrxConfig, cluster_uid: str, name: Optional[str]) -> str:
+def _worker_role_arn(config: "AcrxConfig", cluster_uid: str, name: Optional[str]) -> str:
     if not name:
         raise UsageError("worker-role mode needs the cluster's worker RAM role name (read from the cluster "
                          "online): give --worker-role-name", field="--worker-role-name")
@@ -93,7 +92,7 @@ def _worker_role_arn(config: AcrxConfig, cluster_uid: str, name: Optional[str]) 
     return facts.role_arn(cluster_uid, name)
 
 
-def _access_key(config: AcrxConfig, allow_plaintext: bool, err) -> tuple[str, str]:
+def _access_key(config: "AcrxConfig", allow_plaintext: bool, err) -> tuple[str, str]:
     if not allow_plaintext:
         raise UsageError("access-key mode writes a registry AccessKey into the ConfigMap in plaintext; "
                          "pass --allow-plaintext-access-key to accept that", field="--allow-plaintext-access-key")
@@ -109,7 +108,7 @@ def _access_key(config: AcrxConfig, allow_plaintext: bool, err) -> tuple[str, st
     return key_id, secret  # type: ignore[return-value]
 
 
-def registry_entries(config: AcrxConfig, *, cluster_uid: Optional[str], registry_uid: Optional[str],
+def registry_entries(config: "AcrxConfig", *, cluster_uid: Optional[str], registry_uid: Optional[str],
                      access_key: Optional[tuple[str, str]] = None) -> list[dict]:
     """acr-registry-info entries for every registry, resolved offline."""
     from acrx.render.configmap import registry_info_entry

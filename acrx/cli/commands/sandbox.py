@@ -1,6 +1,5 @@
 """`acrx sandbox up|down|env` and the state directory they share."""
 
-from __future__ import annotations
 
 import os
 import signal

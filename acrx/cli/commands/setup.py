@@ -6,7 +6,6 @@ then runs `acrx verify` unless `--no-verify`. `setup --plan FILE` applies a save
 when the live state no longer matches what it was planned against.
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Optional

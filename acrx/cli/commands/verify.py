@@ -6,7 +6,6 @@ failure, the cause and the acrx command that fixes it. Exit 0 when every layer p
 acrx.errors.VerificationFailed) when one fails.
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Optional
