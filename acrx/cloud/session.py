@@ -119,11 +119,24 @@ class CloudSession:
 
     def tea_config(self, alias: str, region: str):
         """The tea Config for one client of `alias` in `region` (no credentials printed anywhere)."""
+        return self._tea_config(region, credential=self.credentials.client(alias))
+
+    def cr_api_with_key(self, region: str, key: tuple[str, str, str | None]):
+        """A CR adapter signing with a key acrx was handed (an STS session or an AccessKey), reaching
+        the same endpoint as every other client of this session."""
+        from alibabacloud_cr20181201.client import Client
+
+        from acrx.cloud.cr import CrApi
+
+        ak, sk, token = key
+        config = self._tea_config(region, access_key_id=ak, access_key_secret=sk, security_token=token)
+        return CrApi(lambda: Client(config), self.retry_policy, region=region)
+
+    def _tea_config(self, region: str, **credentials):
         from alibabacloud_tea_openapi import models as open_api_models
 
-        kwargs: dict[str, Any] = dict(credential=self.credentials.client(alias), region_id=region,
-                                      connect_timeout=self.connect_timeout_ms,
-                                      read_timeout=self.read_timeout_ms)
+        kwargs: dict[str, Any] = dict(region_id=region, connect_timeout=self.connect_timeout_ms,
+                                      read_timeout=self.read_timeout_ms, **credentials)
         if self.sandbox is not None:
             kwargs.update(endpoint=self.sandbox.endpoint, protocol="http")
             # The sandbox has one endpoint for every region; in the cloud the regional host

@@ -135,24 +135,6 @@ def check_pull(run):
 
 
 # -- acrx doctor: the registry probe ------------------------------------------------------------
-def _cr_with_key(session, region: str, key: tuple[str, str, str | None]):
-    """A CR adapter signing with a key acrx was handed (an STS session or the registry AccessKey)."""
-    from alibabacloud_cr20181201.client import Client
-    from alibabacloud_tea_openapi import models as open_api_models
-
-    from acrx.cloud.cr import CrApi
-    from acrx.cloud.session import REGION_HEADER
-
-    ak, sk, token = key
-    kwargs = dict(access_key_id=ak, access_key_secret=sk, security_token=token, region_id=region,
-                  connect_timeout=session.connect_timeout_ms, read_timeout=session.read_timeout_ms)
-    if session.sandbox is not None:
-        kwargs.update(endpoint=session.sandbox.endpoint, protocol="http",
-                      global_parameters=open_api_models.GlobalParameters(headers={REGION_HEADER: region}))
-    config = open_api_models.Config(**kwargs)
-    return CrApi(lambda: Client(config), session.retry_policy, region=region)
-
-
 def _helper_like_key(run, registry) -> tuple[tuple[str, str, str | None] | None, str]:
     """Credentials as the helper would hold them, or (None, why not)."""
     import os
@@ -188,7 +170,7 @@ def check_registry_probe(run) -> list[Check]:
         return [passed("image", choice.image), skipped(title, source)]
     checks = [passed("image", choice.image), passed("credentials", source)]
     try:
-        login = _cr_with_key(run.ctx.session, registry.region, key).get_authorization_token(registry.instance_id)
+        login = run.ctx.session.cr_api_with_key(registry.region, key).get_authorization_token(registry.instance_id)
     except CloudError as exc:
         why = explain(f"GetAuthorizationToken: {exc.code}: {exc.cloud_message}")
         fix = why.fix_command if why else FIX_POLICY

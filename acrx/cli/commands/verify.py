@@ -41,7 +41,9 @@ def _prepare(ctx: typer.Context, file: Path, output: str, timeout: Optional[str]
     check_output(output)
     actx = app_context(ctx)
     config = load_config(file, overrides or {})
-    options = StepOptions(kubeconfig=str(kubeconfig) if kubeconfig else None)
+    # verify and doctor plan only to compare: they never write the key, so the consent that
+    # --allow-plaintext-access-key gives for writing it is not asked for here.
+    options = StepOptions(kubeconfig=str(kubeconfig) if kubeconfig else None, allow_plaintext_access_key=True)
     return actx, verify_run(actx, step_context(actx, config, options), file, timeout, keep)
 
 
