@@ -18,9 +18,14 @@ from acrx.errors import ChangesPending, UsageError
 DEFAULT_CONFIG = DEFAULT_FILE   # a missing default file means "all defaults", not an error
 
 
-def state_dir() -> Path:
-    """Where journals live: $ACRX_STATE_DIR, else ./.acrx (created 0700 on first write)."""
-    return Path(os.environ.get("ACRX_STATE_DIR", ".acrx"))
+def state_dir(actx: AppContext | None = None) -> Path:
+    """Where journals live: $ACRX_STATE_DIR, else the sandbox's DIR/state when --sandbox is given,
+    else ./.acrx (created 0700 on first write)."""
+    if os.environ.get("ACRX_STATE_DIR"):
+        return Path(os.environ["ACRX_STATE_DIR"])
+    if actx is not None and actx.sandbox_dir is not None:
+        return Path(actx.sandbox_dir) / "state"
+    return Path(".acrx")
 
 
 @dataclass
@@ -35,9 +40,12 @@ class RunOptions:
         check_output(self.output)
 
 
-def load_config(path: Path | None, overrides: dict[str, Any]):
+def load_config(path: Path | None, overrides: dict[str, Any], sandbox_dir: Path | None = None):
+    """The config from `path`; with no ./acrx.yaml and a sandbox given, the sandbox's own acrx.yaml."""
     from acrx.config.loader import load_config as _load
 
+    if path == DEFAULT_CONFIG and not path.exists() and sandbox_dir is not None:
+        path = Path(sandbox_dir) / "acrx.yaml"
     if path is not None and not path.exists():
         if path != DEFAULT_CONFIG:
             raise UsageError(f"{path} does not exist", field="--file", hint="run `acrx init` to write one")
@@ -105,7 +113,7 @@ def plan_and_apply(actx: AppContext, ctx, steps: Iterable[Any], run: RunOptions,
     steps = list(steps)
     plan = (planner or plan_steps)(ctx, steps)
     if saved is not None:
-        plan = _checked_saved_plan(saved, plan)
+        plan = _checked_saved_plan(saved, plan, state_dir(actx))
     show_plan(actx, plan, run.output)
     if run.out is not None:
         _save_plan(plan, run.out)
@@ -118,7 +126,7 @@ def plan_and_apply(actx: AppContext, ctx, steps: Iterable[Any], run: RunOptions,
     if not run.yes and not confirm(actx, "Apply these changes?"):
         actx.err.print("nothing applied")
         return 1
-    journal = Journal(state_dir(), plan.fingerprint)
+    journal = Journal(state_dir(actx), plan.fingerprint)
     executor = Executor(handlers_for(ctx, steps), journal, progress=RichProgress(actx.err))
     result = executor.apply(plan)
     if run.output == "json":
@@ -130,7 +138,7 @@ def plan_and_apply(actx: AppContext, ctx, steps: Iterable[Any], run: RunOptions,
     return after_apply() if after_apply else 0
 
 
-def _checked_saved_plan(path: Path, live):
+def _checked_saved_plan(path: Path, live, journals: Path):
     """The saved plan, refused (StalePlan) when the live state moved since it was made."""
     import json
 
@@ -141,7 +149,7 @@ def _checked_saved_plan(path: Path, live):
         saved = Plan.from_dict(json.loads(path.read_text()))
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot read the saved plan {path}: {exc}", field="--plan") from None
-    saved.ensure_matches(live, skip=Journal(state_dir(), saved.fingerprint).completed())
+    saved.ensure_matches(live, skip=Journal(journals, saved.fingerprint).completed())
     return saved
 
 

@@ -51,10 +51,12 @@ class CloudApi:
                 return None
             raise
 
-    def _delete(self, action: str, method: str, *args, missing_ok: bool) -> bool:
-        """True when deleted; False when already gone and missing_ok."""
+    def _delete(self, action: str, method: str, *args, missing_ok: bool, idempotent: bool = False) -> bool:
+        """True when deleted; False when already gone and missing_ok. `idempotent` lets the retry
+        policy repeat the call after a lost connection (a repeated delete then answers "not found",
+        which missing_ok turns into done)."""
         try:
-            self._call(action, method, *args)
+            self._call(action, method, *args, idempotent=idempotent)
             return True
         except Exception as exc:
             if missing_ok and errors.is_not_found(exc):

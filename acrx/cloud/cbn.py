@@ -95,7 +95,7 @@ class CbnApi(CloudApi):
             raw = list(rows)
         except Exception as exc:
             # An unknown CEN id in the filter is refused rather than answered with no rows.
-            if errors.is_not_found(exc) or getattr(exc, "code", "") == "ParameterCenInstanceId":
+            if errors.is_not_found(exc):
                 return []
             raise
         return [Cen(c.get("CenId", ""), c.get("Name") or "", c.get("Status", ""), _tags(c.get("Tags"))) for c in raw]
@@ -105,6 +105,10 @@ class CbnApi(CloudApi):
         req = m.CreateCenRequest(name=name, description=description, client_token=client_token,
                                  tag=[m.CreateCenRequestTag(key=k, value=v) for k, v in sorted(tags.items())])
         return self._call("CreateCen", "create_cen_with_options", req, idempotent=True).get("CenId", "")
+
+    def delete_cen(self, cen_id: str, *, missing_ok: bool = False) -> bool:
+        return self._delete("DeleteCen", "delete_cen_with_options", self._m().DeleteCenRequest(cen_id=cen_id),
+                            missing_ok=missing_ok, idempotent=True)
 
     # -- transit routers ---------------------------------------------------------------------------
     def transit_routers(self, cen_id: str, region: str | None = None) -> list[TransitRouter]:
@@ -124,6 +128,11 @@ class CbnApi(CloudApi):
         return self._call("CreateTransitRouter", "create_transit_router_with_options", req,
                           idempotent=True).get("TransitRouterId", "")
 
+    def delete_transit_router(self, transit_router_id: str, *, missing_ok: bool = False) -> bool:
+        return self._delete("DeleteTransitRouter", "delete_transit_router_with_options",
+                            self._m().DeleteTransitRouterRequest(transit_router_id=transit_router_id),
+                            missing_ok=missing_ok, idempotent=True)
+
     # -- grants (run by the VPC owner) -------------------------------------------------------------
     def grants_of_vpc(self, vpc_id: str, region: str) -> list[Grant]:
         m = self._m()
@@ -140,6 +149,15 @@ class CbnApi(CloudApi):
                    self._m().GrantInstanceToTransitRouterRequest(
                        cen_id=cen_id, cen_owner_id=int(cen_owner_id), instance_id=vpc_id, instance_type="VPC",
                        region_id=region, order_type=order_type))
+
+    def revoke_grant(self, *, vpc_id: str, region: str, cen_id: str, cen_owner_id: str,
+                     missing_ok: bool = False) -> bool:
+        """Withdraw the grant of a VPC to a CEN; False when already gone and missing_ok. Unlike the
+        grant, a repeated revoke answers "not found", so the retry policy may repeat it."""
+        return self._delete("RevokeInstanceFromTransitRouter", "revoke_instance_from_transit_router_with_options",
+                            self._m().RevokeInstanceFromTransitRouterRequest(
+                                cen_id=cen_id, cen_owner_id=int(cen_owner_id), instance_id=vpc_id,
+                                instance_type="VPC", region_id=region), missing_ok=missing_ok, idempotent=True)
 
     # -- attachments (run by the CEN owner) ----------------------------------------------------------
     def vpc_attachments(self, cen_id: str, *, vpc_id: str | None = None,
@@ -186,3 +204,13 @@ class CbnApi(CloudApi):
             client_token=client_token)
         return self._call("CreateTransitRouterPeerAttachment", "create_transit_router_peer_attachment_with_options",
                           req, idempotent=True).get("TransitRouterAttachmentId", "")
+
+    def delete_vpc_attachment(self, attachment_id: str, *, missing_ok: bool = False) -> bool:
+        return self._delete("DeleteTransitRouterVpcAttachment", "delete_transit_router_vpc_attachment_with_options",
+                            self._m().DeleteTransitRouterVpcAttachmentRequest(
+                                transit_router_attachment_id=attachment_id), missing_ok=missing_ok, idempotent=True)
+
+    def delete_peer_attachment(self, attachment_id: str, *, missing_ok: bool = False) -> bool:
+        return self._delete("DeleteTransitRouterPeerAttachment", "delete_transit_router_peer_attachment_with_options",
+                            self._m().DeleteTransitRouterPeerAttachmentRequest(
+                                transit_router_attachment_id=attachment_id), missing_ok=missing_ok, idempotent=True)

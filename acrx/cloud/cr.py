@@ -146,6 +146,15 @@ class CrApi(CloudApi):
                 return e
         return None
 
+    def internet_acl_entries(self, instance_id: str) -> tuple[AclEntry, ...]:
+        """The internet endpoint's ACL with each entry's comment (where acrx's mark sits), or () when
+        the instance is gone. GetInstanceEndpoint, not ListInstanceEndpoint: only the former's
+        response model keeps the comments."""
+        body = self._read("GetInstanceEndpoint", "get_instance_endpoint_with_options",
+                          self._m().GetInstanceEndpointRequest(instance_id=instance_id, endpoint_type="internet",
+                                                               module_name=MODULE))
+        return () if body is None else _acl(body.get("AclEntries"))
+
     def get_vpc_endpoint(self, instance_id: str) -> VpcEndpoint:
         body = self._call("GetInstanceVpcEndpoint", "get_instance_vpc_endpoint_with_options",
                           self._m().GetInstanceVpcEndpointRequest(instance_id=instance_id, module_name=MODULE),

@@ -23,6 +23,10 @@ THROTTLING_CODES = frozenset({"ServiceUnavailable", "TooManyRequests", "QPSLimit
                               "Throttling.User", "Throttling.Api", "Throttling.System"})
 # Codes that name a credentials problem rather than a missing resource, although they end in NotFound.
 _NOT_RESOURCE_CODES = ("InvalidAccessKeyId", "InvalidAction", "InvalidSecurityToken")
+# Codes that mean "no such thing" without saying NotFound. ParameterCenInstanceId is what
+# Terraform's provider treats as a missing CEN; the route-entry and grant-rule codes are [?]
+# (the sandbox's choice; the cloud's are undocumented), kept here so one line corrects them.
+_GONE_CODES = frozenset({"ParameterCenInstanceId", "InvalidRouteEntry", "InvalidParameter.GrantRule"})
 
 # Connection failures the request never survived past (nothing reached the server), so even a
 # write may be retried; anything else (reset, read timeout) leaves a write's outcome unknown.
@@ -193,6 +197,8 @@ def is_not_found(err) -> bool:
     code = _code(err)
     if not code or code.startswith(_NOT_RESOURCE_CODES):
         return False
+    if code in _GONE_CODES:
+        return True
     lowered = code.lower()
     return "notexist" in lowered or "notfound" in lowered or "not_exist" in lowered or "not_found" in lowered
 

@@ -87,9 +87,18 @@ class PvtzApi(CloudApi):
             idempotent=True)
         return int(body.get("RecordId") or 0)
 
-    def delete_record(self, record_id: int) -> None:
-        self._call("DeleteZoneRecord", "delete_zone_record_with_options",
-                   self._m().DeleteZoneRecordRequest(record_id=record_id), idempotent=True)
+    def delete_record(self, record_id: int, *, missing_ok: bool = False) -> bool:
+        return self._delete("DeleteZoneRecord", "delete_zone_record_with_options",
+                            self._m().DeleteZoneRecordRequest(record_id=record_id), missing_ok=missing_ok,
+                            idempotent=True)
+
+    def delete_records(self, record_ids, *, missing_ok: bool = False) -> int:
+        """Delete each record in turn; how many were deleted now (not counting those already gone)."""
+        return sum(self.delete_record(record_id, missing_ok=missing_ok) for record_id in record_ids)
+
+    def delete_zone(self, zone_id: str, *, missing_ok: bool = False) -> bool:
+        return self._delete("DeleteZone", "delete_zone_with_options", self._m().DeleteZoneRequest(zone_id=zone_id),
+                            missing_ok=missing_ok, idempotent=True)
 
     def bind(self, zone_id: str, vpcs: list[Binding]) -> None:
         """Set the zone's bound VPCs to exactly `vpcs` (the API replaces the list)."""
@@ -97,6 +106,11 @@ class PvtzApi(CloudApi):
         self._call("BindZoneVpc", "bind_zone_vpc_with_options", m.BindZoneVpcRequest(
             zone_id=zone_id, vpcs=[m.BindZoneVpcRequestVpcs(region_id=b.region, vpc_id=b.vpc_id) for b in vpcs]),
             idempotent=True)
+
+    def unbind_zone(self, zone_id: str, vpc_id: str) -> None:
+        """Remove one VPC from the zone's bindings: BindZoneVpc replaces the list, so this sends the
+        live list minus that VPC (sent even when the VPC is no longer in it: the result is the same)."""
+        self.bind(zone_id, [b for b in self.bindings(zone_id) if b.vpc_id != vpc_id])
 
     def tag_zone(self, zone_id: str, tags: dict[str, str]) -> None:
         m = self._m()

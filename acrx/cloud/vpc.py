@@ -127,6 +127,16 @@ class VpcApi(CloudApi):
         return self._call("CreateRouteEntry", "create_route_entry_with_options", req,
                           idempotent=True).get("RouteEntryId", "")
 
+    def delete_route_entry(self, route_table_id: str, destination: str, *, entry_id: str | None = None,
+                           next_hop_id: str | None = None, missing_ok: bool = False) -> bool:
+        """Delete one custom route (by id when known, else by destination and next hop); False when
+        already gone and missing_ok. Idempotent for the retry policy: a repeat finds it gone."""
+        req = self._m().DeleteRouteEntryRequest(region_id=self.region, route_table_id=route_table_id,
+                                                route_entry_id=entry_id or None, destination_cidr_block=destination,
+                                                next_hop_id=next_hop_id)
+        return self._delete("DeleteRouteEntry", "delete_route_entry_with_options", req, missing_ok=missing_ok,
+                            idempotent=True)
+
     # -- egress ----------------------------------------------------------------------------------
     def nat_gateways(self, vpc_id: str) -> list[NatGateway]:
         m = self._m()

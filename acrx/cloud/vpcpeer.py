@@ -70,6 +70,13 @@ class VpcPeerApi(CloudApi):
         return self._call("CreateVpcPeerConnection", "create_vpc_peer_connection_with_options", req,
                           idempotent=True).get("InstanceId", "")
 
+    def delete_peering(self, peering_id: str, *, missing_ok: bool = False) -> bool:
+        """Delete a connection; False when already gone and missing_ok. No Force: routes that still
+        point at it must stop the delete, not vanish with it."""
+        return self._delete("DeleteVpcPeerConnection", "delete_vpc_peer_connection_with_options",
+                            self._m().DeleteVpcPeerConnectionRequest(instance_id=peering_id), missing_ok=missing_ok,
+                            idempotent=True)
+
     def accept(self, peering_id: str) -> None:
         self._call("AcceptVpcPeerConnection", "accept_vpc_peer_connection_with_options",
                    self._m().AcceptVpcPeerConnectionRequest(instance_id=peering_id))

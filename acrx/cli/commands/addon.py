@@ -97,7 +97,7 @@ def install(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = No
     actx = app_context(ctx)
     run = RunOptions(dry_run=dry_run, yes=yes, output=output, detailed_exitcode=detailed_exitcode)
     run.check()
-    config = load_config(file, {"mode": mode})
+    config = load_config(file, {"mode": mode}, actx.sandbox_dir)
     options = StepOptions(kubeconfig=str(kubeconfig) if kubeconfig else None)
     step_ctx = cluster_step_context(actx, config, options, kubeconfig=kubeconfig, save=save_kubeconfig,
                                     private=private_kubeconfig)

@@ -35,7 +35,7 @@ def apply(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None
     actx = app_context(ctx)
     run = RunOptions(dry_run=dry_run, yes=yes, output=output, detailed_exitcode=detailed_exitcode)
     run.check()
-    config = load_config(file, {"mode": mode})
+    config = load_config(file, {"mode": mode}, actx.sandbox_dir)
     if config.addon_flavour != "self-managed":
         raise UsageError("the managed addon takes its settings from its addon config, not from the ConfigMap",
                          field="addon.flavour", hint="run `acrx addon install`, or set addon.flavour: self-managed")

@@ -36,7 +36,7 @@ def destroy(ctx: typer.Context,
     from acrx.steps.teardown import destroy_steps, plan_destroy_all
 
     actx = app_context(ctx)
-    config = load_config(file, {"mode": mode, "network.mode": network})
+    config = load_config(file, {"mode": mode, "network.mode": network}, actx.sandbox_dir)
     options = StepOptions(kubeconfig=str(kubeconfig) if kubeconfig else None)
     step_ctx = step_context(actx, config, options)
     run = RunOptions(dry_run=dry_run, yes=yes, output=output, detailed_exitcode=detailed_exitcode)

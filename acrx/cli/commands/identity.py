@@ -34,7 +34,7 @@ def _run(ctx: typer.Context, which: str, *, file: Path, mode: Optional[str], dry
     run = RunOptions(dry_run=dry_run, yes=yes, output=output, detailed_exitcode=detailed_exitcode)
     run.check()
     actx = app_context(ctx)
-    config = load_config(file, {"mode": mode})
+    config = load_config(file, {"mode": mode}, actx.sandbox_dir)
     options = StepOptions(assume_policy=assume_policy, allow_plaintext_access_key=allow_plaintext_access_key,
                           extra={"pull_policy_scope": pull_policy_scope})
     step = {"rrsa": RrsaStep, "roles": RolesStep, "policy": PolicyStep}[which](standalone=True)

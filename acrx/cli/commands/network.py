@@ -37,7 +37,7 @@ def apply(
     check_route_to(route_to)
     overrides = {"network.mode": via, "network.route_to": route_to,
                  "network.allow_any_source": True if allow_any_source else None}
-    config = load_config(file, overrides)
+    config = load_config(file, overrides, actx.sandbox_dir)
     options = StepOptions(allow_any_source=allow_any_source or None, route_to=route_to)
     step_ctx = step_context(actx, config, options)
     run = RunOptions(dry_run=dry_run, yes=yes, output=output, detailed_exitcode=detailed_exitcode)

@@ -24,7 +24,7 @@ def _context(ctx: typer.Context, file: Path, mode, network, assume_policy, pull_
 
     check_identity_flags(assume_policy, pull_policy_scope)
     actx = app_context(ctx)
-    config = load_config(file, {"mode": mode, "network.mode": network})
+    config = load_config(file, {"mode": mode, "network.mode": network}, actx.sandbox_dir)
     options = StepOptions(assume_policy=assume_policy, allow_plaintext_access_key=allow_plaintext_access_key,
                           allow_any_source=allow_any_source or None, route_to=route_to,
                           kubeconfig=str(kubeconfig) if kubeconfig else None,

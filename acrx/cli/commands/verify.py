@@ -40,7 +40,7 @@ def _prepare(ctx: typer.Context, file: Path, output: str, timeout: Optional[str]
 
     check_output(output)
     actx = app_context(ctx)
-    config = load_config(file, overrides or {})
+    config = load_config(file, overrides or {}, actx.sandbox_dir)
     # verify and doctor plan only to compare: they never write the key, so the consent that
     # --allow-plaintext-access-key gives for writing it is not asked for here.
     options = StepOptions(kubeconfig=str(kubeconfig) if kubeconfig else None, allow_plaintext_access_key=True)

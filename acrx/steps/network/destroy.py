@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from acrx import facts
 from acrx.plan.change import Action, Change
-from acrx.steps.network import destroy_calls as calls
+from acrx.steps.network import destroy_handlers as calls
 from acrx.steps.network.common import is_marked, marked_name, route_address
 from acrx.steps.network.discovery import cbn_api, cluster_net, cr_api, pvtz_api, registry_config, vpc_api, vpcpeer_api
 
@@ -49,10 +49,10 @@ def _registry_side(ctx) -> dict:
         cr = cr_api(ctx, reg.account, reg.region)
         instance = cr.get_instance(reg.instance_id)
         if instance is None:
-            return {"reg": reg, "instance": None, "internet": None, "acl": [], "links": (), "tables": (), "domain": None}
+            return {"reg": reg, "instance": None, "internet": None, "acl": (), "links": (), "tables": (), "domain": None}
         endpoint = cr.get_vpc_endpoint(reg.instance_id)
         internet = next((e for e in cr.list_endpoints(reg.instance_id) if e.type == "internet"), None)
-        acl = calls.internet_acl(ctx, reg.account, reg.region, reg.instance_id) if internet is not None else []
+        acl = cr.internet_acl_entries(reg.instance_id) if internet is not None else ()
         api = vpc_api(ctx, reg.account, reg.region)
         tables = []
         for link in endpoint.linked_vpcs:
@@ -241,9 +241,10 @@ def plan_registry_endpoints(ctx, side) -> list[Change]:
         changes.append(_keep("cr.endpoint.internet", reg.account, "kept on: an endpoint switch carries no ownership "
                              "mark, and other clients of the registry may use it", {"enabled": True}))
     previous = ()
-    for cidr, comment in side["acl"]:
+    for entry in side["acl"]:
+        cidr = entry.cidr
         address = f"cr.acl.{cidr}"
-        if not is_marked(description=comment):
+        if not is_marked(description=entry.comment):
             continue   # someone's ACL entry: not acrx's to list, let alone remove
         changes.append(_delete(address, reg.account, calls.KIND_ACL, {
             "alias": reg.account, "region": reg.region, "instance_id": reg.instance_id, "cidr": cidr},
