@@ -172,8 +172,16 @@ def test_trust_policy_side_is_checked(run_cli, args):
 
 
 def test_pull_and_assume_policies(run_cli):
-    pull = json.loads(run_cli("render", "pull-policy", "-f", RRSA).stdout)
-    assert pull["Statement"][0]["Action"] == ["cr:GetAuthorizationToken", "cr:ListInstanceEndpoint", "cr:PullRepository"]
+    # By default the form setup applies: scoped to the instance (the registry uid is needed for it).
+    pull = json.loads(run_cli("render", "pull-policy", "-f", RRSA, "--registry-uid", "2222222222222222").stdout)
+    assert [st["Action"] for st in pull["Statement"]] == [
+        ["cr:GetAuthorizationToken"], ["cr:ListInstanceEndpoint"], ["cr:PullRepository"]]
+    assert pull["Statement"][0]["Resource"] == "*"
+    assert pull["Statement"][2]["Resource"].startswith("acs:cr:cn-hangzhou:2222222222222222:repository/cri-")
+    broad = run_cli("render", "pull-policy", "-f", RRSA, "--pull-policy-scope", "any")
+    assert json.loads(broad.stdout)["Statement"][0]["Action"] == [
+        "cr:GetAuthorizationToken", "cr:ListInstanceEndpoint", "cr:PullRepository"]
+    assert "warning: --pull-policy-scope any" in broad.stderr
     assume = json.loads(run_cli("render", "assume-policy", "-f", RRSA, "--registry-uid", "2222222222222222").stdout)
     assert assume["Statement"][0]["Resource"] == f"acs:ram:*:2222222222222222:role/acrx-pull-{CLUSTER}"
 

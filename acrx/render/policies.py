@@ -49,6 +49,10 @@ def registry_trust_policy(principal_role_arns: str | Iterable[str]) -> dict:
     }]}
 
 
+BROAD_PULL_WARNING = ("--pull-policy-scope any: the pull policy allows pulling from every instance and "
+                      "repository of the registry account, not only this instance")
+
+
 def pull_policy(*, region: str | None = None, uid: str | None = None,
                 instance_id: str | None = None) -> dict:
     """The pull permissions. Without arguments, the documented form: all three actions on `*`.

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from acrx import facts
-from acrx.cli.options import DEFAULT_FILE, FileOpt, ModeOpt, NetworkOpt, PlainAkOpt
+from acrx.cli.options import DEFAULT_FILE, FileOpt, ModeOpt, NetworkOpt, PlainAkOpt, ScopeOpt, check_choice
 from acrx.cli.root import app, app_context
 from acrx.errors import UsageError
 
@@ -160,13 +160,23 @@ def trust_policy(ctx: typer.Context, file: FileOpt = DEFAULT_FILE,
 
 
 @render_app.command("pull-policy")
-def pull_policy_cmd(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None) -> None:
-    """The registry-side pull policy (cr:GetAuthorizationToken, ListInstanceEndpoint, PullRepository)."""
-    from acrx.render.policies import policy_json, pull_policy
+def pull_policy_cmd(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None,
+                    registry_uid: RegistryUidOpt = None, pull_policy_scope: ScopeOpt = "instance") -> None:
+    """The registry-side pull policy (cr:GetAuthorizationToken, ListInstanceEndpoint, PullRepository),
+    scoped to the first registry's instance as setup applies it, or `--pull-policy-scope any`."""
+    from acrx.render.policies import BROAD_PULL_WARNING, policy_json, pull_policy
 
-    if file.exists():
-        _load(file, mode)  # validate the file when there is one
-    typer.echo(policy_json(pull_policy()), nl=False)
+    check_choice(pull_policy_scope, facts.PULL_POLICY_SCOPES, "--pull-policy-scope")
+    if pull_policy_scope == "any":
+        if file.exists():
+            _load(file, mode)  # validate the file when there is one
+        app_context(ctx).err.print(f"warning: {BROAD_PULL_WARNING}", highlight=False)
+        typer.echo(policy_json(pull_policy()), nl=False)
+        return
+    config = _load(file, mode)
+    reg = config.registries[0]
+    document = pull_policy(region=reg.region, uid=_registry_uid(config, reg, registry_uid), instance_id=reg.instance_id)
+    typer.echo(policy_json(document), nl=False)
 
 
 @render_app.command("assume-policy")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from acrx import facts
 from acrx.errors import PreflightError, UsageError
+from acrx.render.policies import BROAD_PULL_WARNING
 from acrx.steps.identity import names, state
 
 KIND_LABELS = {
@@ -103,8 +104,7 @@ def _run(ctx) -> None:
         ctx.warn("access-key mode: the AccessKey secret will sit in plaintext in the kube-system/"
                  "acr-configuration ConfigMap; anyone who can read ConfigMaps there can pull as it")
     if scope == "any":
-        ctx.warn("--pull-policy-scope any: the pull policy allows pulling from every instance and "
-                 "repository of the registry account, not only this instance")
+        ctx.warn(BROAD_PULL_WARNING)
     aliases = [ctx.cluster_alias] + names.registry_aliases(config)
     if len(set(aliases)) > 1 and len({ctx.uid(a) for a in aliases}) == 1:
         ctx.warn(f"accounts {', '.join(dict.fromkeys(aliases))} are one account ({ctx.uid(aliases[0])}): "
