@@ -312,9 +312,7 @@ def test_new_access_key_secret_is_sensitive_in_json_output(tmp_path, run_cli):
         (key,) = sb.world.backend("ram", sb.seeded.account_b, "global").access_keys(
             f"acrx-pull-{sb.seeded.cluster_id}")
         assert key.secret not in result.stdout + result.stderr
-        decoder, text = json.JSONDecoder(), result.stdout.strip()
-        plan, end = decoder.raw_decode(text)
-        applied = json.loads(text[end:].strip())
-        assert plan["kind"] == "Plan" and applied["kind"] == "ApplyResult"
-        outputs = applied["data"]["outputs"]["ram.access_key.registry"]
+        applied = json.loads(result.stdout)        # one envelope: the plan and what applying it did
+        assert applied["kind"] == "ApplyResult" and applied["data"]["plan"]["changes"]
+        outputs = applied["data"]["result"]["outputs"]["ram.access_key.registry"]
         assert outputs == {"access_key_id": key.access_key_id, "access_key_secret": "(sensitive)"}

@@ -99,11 +99,13 @@ def show_plan(actx: AppContext, plan, output: str) -> None:
 
 def plan_and_apply(actx: AppContext, ctx, steps: Iterable[Any], run: RunOptions, *,
                    planner: Callable[[Any, list], Any] | None = None, saved: Path | None = None,
-                   after_apply: Callable[[], int] | None = None) -> int:
+                   after_apply: Callable[[dict | None], int] | None = None) -> int:
     """Plan the steps, show the plan, and apply it unless this is a dry run.
 
     With `saved` (a plan written by `--out`), the live plan is computed only to prove the saved
-    one still describes the world; the saved plan is what gets applied."""
+    one still describes the world; the saved plan is what gets applied. With `-o json` exactly one
+    envelope reaches stdout: the Plan for a dry run, else an Apply holding the plan, the result and
+    what `after_apply` (setup's verify) put in the dict it is handed."""
     from acrx.execute.executor import Executor
     from acrx.execute.journal import Journal
     from acrx.execute.progress import RichProgress
@@ -114,28 +116,35 @@ def plan_and_apply(actx: AppContext, ctx, steps: Iterable[Any], run: RunOptions,
     plan = (planner or plan_steps)(ctx, steps)
     if saved is not None:
         plan = _checked_saved_plan(saved, plan, state_dir(actx))
-    show_plan(actx, plan, run.output)
+    as_json = run.output == "json"
+    if not as_json or run.dry_run:
+        show_plan(actx, plan, run.output)
     if run.out is not None:
         _save_plan(plan, run.out)
     if run.dry_run:
         if run.detailed_exitcode and plan.has_changes:
             raise ChangesPending("changes pending")
         return 0
-    if not plan.has_changes:
-        return after_apply() if after_apply else 0
-    if not run.yes and not confirm(actx, "Apply these changes?"):
-        actx.err.print("nothing applied")
-        return 1
-    journal = Journal(state_dir(actx), plan.fingerprint)
-    executor = Executor(handlers_for(ctx, steps), journal, progress=RichProgress(actx.err))
-    result = executor.apply(plan)
-    if run.output == "json":
-        from acrx.render.envelope import print_json
+    envelope: dict[str, Any] = {}
+    try:
+        if plan.has_changes:
+            if not run.yes and not confirm(actx, "Apply these changes?"):
+                actx.err.print("nothing applied")
+                return 1
+            journal = Journal(state_dir(actx), plan.fingerprint)
+            executor = Executor(handlers_for(ctx, steps), journal, progress=RichProgress(actx.err))
+            result = executor.apply(plan)
+            envelope["result"] = result.to_dict()
+            actx.err.print(f"applied {len(result.applied)} change(s)", highlight=False)
+        if after_apply is None:
+            return 0
+        envelope["verify"] = {}
+        return after_apply(envelope["verify"] if as_json else None)
+    finally:
+        if as_json:
+            from acrx.render.envelope import KIND_APPLY_RESULT, plan_data, print_json
 
-        print_json(actx.out, "ApplyResult", result.to_dict())
-    else:
-        actx.err.print(f"applied {len(result.applied)} change(s)", highlight=False)
-    return after_apply() if after_apply else 0
+            print_json(actx.out, KIND_APPLY_RESULT, {"plan": plan_data(plan), **envelope})
 
 
 def _checked_saved_plan(path: Path, live, journals: Path):

@@ -72,13 +72,13 @@ def setup(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None
         actx.err.print("note: the cluster and the registry are in one account: a same-account setup",
                        highlight=False)
 
-    def verify() -> int:
+    def verify(sink) -> int:
         if no_verify:
             return 0
         from acrx.cli.commands.verify import run_verify, verify_run
 
         fresh = step_context(actx, config, options)   # apply changed the world; read it anew
-        return run_verify(actx, verify_run(actx, fresh, file, None, keep), output)
+        return run_verify(actx, verify_run(actx, fresh, file, None, keep), output, sink)
 
     run = RunOptions(yes=yes, output=output)
     return plan_and_apply(actx, step_ctx, setup_steps(config, network), run, planner=plan_setup,

@@ -72,7 +72,9 @@ def _print_layer(console, result) -> None:
                 console.print(f"        fix:   {check.fix_command}", highlight=False, markup=False, emoji=False)
 
 
-def _report(actx, kind: str, results, output: str, success_line: Optional[str]) -> int:
+def _report(actx, kind: str, results, output: str, success_line: Optional[str],
+            sink: Optional[dict] = None) -> int:
+    """Print the result (or, with `sink`, put the JSON data there for the caller's one envelope)."""
     from acrx.doctor.layers import all_passed, first_failing
     from acrx.errors import VerificationFailed
     from acrx.render.envelope import print_json
@@ -88,7 +90,10 @@ def _report(actx, kind: str, results, output: str, success_line: Optional[str]) 
             data["fix_command"] = failure.fix_command if failure else None
         if success_line:
             data["pulled"] = success_line
-        print_json(actx.out, kind, data)
+        if sink is not None:
+            sink.update(data)
+        else:
+            print_json(actx.out, kind, data)
     elif ok and success_line:
         actx.out.print(f"verified: {success_line}", highlight=False, markup=False, emoji=False)
     elif ok:
@@ -109,7 +114,7 @@ def verify(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, keep: KeepOpt = Fal
     return run_verify(actx, run, output)
 
 
-def run_verify(actx, run, output: str) -> int:
+def run_verify(actx, run, output: str, sink: Optional[dict] = None) -> int:
     """Every layer in order; exit 0, or VerificationFailed (exit 4) naming the first failing layer."""
     from acrx.doctor import layers as L
     from acrx.render.envelope import KIND_VERIFY
@@ -120,7 +125,7 @@ def run_verify(actx, run, output: str) -> int:
                             (L.LAYER_PULL, lambda: L.pull_layer(run))], on_layer=show)
     pulled = results[-1].extra.get("pull") if results[-1].ok else None
     success = pulled["message"] if pulled else None
-    return _report(actx, KIND_VERIFY, results, output, success)
+    return _report(actx, KIND_VERIFY, results, output, success, sink)
 
 
 @app.command("doctor")
