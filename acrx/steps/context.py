@@ -33,18 +33,25 @@ class StepContext:
         self._warn = warn
         self.warnings: list[str] = []
         self._memo: dict[str, Any] = {}
+        self._key_locks: dict[str, threading.Lock] = {}
         self._lock = threading.RLock()
         self._kube_factory = kube_factory
         self._kube = None
 
     # -- memoised reads -------------------------------------------------------------------
     def memo(self, key: str, read: Callable[[], Any]) -> Any:
+        """`read()` once per run and key, even when steps are planned on several threads."""
         with self._lock:
             if key in self._memo:
                 return self._memo[key]
-        value = read()
-        with self._lock:
-            return self._memo.setdefault(key, value)
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._memo:
+                    return self._memo[key]
+            value = read()
+            with self._lock:
+                return self._memo.setdefault(key, value)
 
     def forget(self, prefix: str = "") -> None:
         with self._lock:

@@ -38,19 +38,36 @@ def setup_steps(config, network_mode: str | None = None) -> list[Step]:
     return [RrsaStep(), RolesStep(), PolicyStep(), NetworkStep(network_mode), AddonStep(), ConfigMapStep()]
 
 
+# Planning reads only: the identity chain, the network and the addon read different things and
+# are planned side by side; the ConfigMap looks at what identity planned (a new access key).
+PLAN_LANES = (("rrsa", "roles", "policy"), ("network",), ("addon",))
+
+
 def plan_setup(ctx: StepContext, steps: Iterable[Step]) -> Plan:
-    """Preflight every step, plan each, then order the stages (see STAGE_AFTER)."""
+    """Preflight every step (in order, so the first problem is always the same one), plan each
+    (the independent lanes concurrently), then order the stages (see STAGE_AFTER)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     steps = list(steps)
     for step in steps:
         step.preflight(ctx)
+    named = {step.name: step for step in steps}
+    lanes = [[named[n] for n in lane if n in named] for lane in PLAN_LANES]
+    in_lanes = {step.name for lane in lanes for step in lane}
     by_stage: dict[str, list[Change]] = {}
+    with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
+        for lane_result in pool.map(lambda lane: [(s.name, s.plan(ctx)) for s in lane], lanes):
+            by_stage.update(lane_result)
     for step in steps:
+        if step.name in in_lanes:
+            continue
         if hasattr(step, "access_key_in_plan"):
             # The ConfigMap takes a new key's secret from this plan's key change (a Ref); an
             # existing key is read where it already is.
             step.access_key_in_plan = any(c.address.startswith(ACCESS_KEY_ADDRESS) and c.action is Action.CREATE
                                           for changes in by_stage.values() for c in changes)
         by_stage[step.name] = step.plan(ctx)
+    by_stage = {step.name: by_stage[step.name] for step in steps}   # the declared order, always
     return Plan(order_stages(by_stage, STAGE_AFTER), meta=plan_meta(ctx, steps))
 
 
