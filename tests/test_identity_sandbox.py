@@ -158,6 +158,7 @@ def test_system_assume_policy_and_any_scope(tmp_path, run_cli):
     with running_sandbox(tmp_path, mode="worker-role") as sb:
         results = apply_all(run_cli, sb, "--assume-policy", "system", "--pull-policy-scope", "any")
         assert "--pull-policy-scope any" in results[2].stderr
+        assert "--assume-policy system" in results[1].stderr and "ANY role" in results[1].stderr
         attached = sb.world.backend("ram", sb.seeded.account_a, "global").roles[sb.seeded.worker_role].attachments
         assert [(a.policy_type, a.policy_name) for a in attached] == [("System", facts.SYSTEM_ASSUME_POLICY)]
         assert chain_login(sb, "worker-role").password

@@ -105,6 +105,9 @@ def _run(ctx) -> None:
                  "acr-configuration ConfigMap; anyone who can read ConfigMaps there can pull as it")
     if scope == "any":
         ctx.warn(BROAD_PULL_WARNING)
+    if mode != "access-key" and names.assume_policy_kind(ctx) == "system":
+        ctx.warn(f"--assume-policy system: {facts.SYSTEM_ASSUME_POLICY} lets the cluster-side identity assume "
+                 "ANY role that trusts it, not only the registry role (the default custom policy is that narrow)")
     aliases = [ctx.cluster_alias] + names.registry_aliases(config)
     if len(set(aliases)) > 1 and len({ctx.uid(a) for a in aliases}) == 1:
         ctx.warn(f"accounts {', '.join(dict.fromkeys(aliases))} are one account ({ctx.uid(aliases[0])}): "
