@@ -66,7 +66,7 @@ def _print_layer(console, result) -> None:
             line += f": {check.detail}"
         console.print(line, highlight=False, markup=False, emoji=False)
         if check.ok is False:
-            if check.cause and check.cause != check.detail:
+            if check.cause and check.cause not in (check.detail or ""):
                 console.print(f"        cause: {check.cause}", highlight=False, markup=False, emoji=False)
             if check.fix_command:
                 console.print(f"        fix:   {check.fix_command}", highlight=False, markup=False, emoji=False)
