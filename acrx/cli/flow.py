@@ -61,22 +61,71 @@ def open_session(actx: AppContext, config):
     return CloudSession(config, sandbox)
 
 
-def step_context(actx: AppContext, config, options=None):
+def step_context(actx: AppContext, config, options=None, *, save_kubeconfig: Path | None = None,
+                 private_kubeconfig: bool = False):
+    """The run's StepContext; its Kubernetes client is built on first use (see KubeAccess)."""
     from acrx.steps.context import StepContext
 
     session = open_session(actx, config)
-    return StepContext(config, session, options, warn=lambda m: actx.err.print(f"warning: {m}", highlight=False),
-                       kube_factory=lambda: _kube_client(actx, config, session, options))
+    kubeconfig = getattr(options, "kubeconfig", None)
+    access = KubeAccess(actx, config, session, kubeconfig=Path(kubeconfig) if kubeconfig else None,
+                        save=save_kubeconfig, private=private_kubeconfig)
+    ctx = StepContext(config, session, options,
+                      warn=lambda m: actx.err.print(f"warning: {m}", markup=False, highlight=False),
+                      kube_factory=access.client)
+    access.save_now()
+    return ctx
 
 
-def _kube_client(actx: AppContext, config, session, options):
-    from acrx.kube.client import KubeClient
+KUBECONFIG_MINUTES = 60   # the temporary kubeconfig outlives one run, not much more
 
-    kubeconfig = getattr(options, "kubeconfig", None) if options else None
-    if kubeconfig:
-        return KubeClient.from_file(kubeconfig)
-    cs = session.account(config.cluster.account).cs_api(config.cluster.region)
-    return KubeClient.from_text(cs.user_kubeconfig(config.cluster.id, private=False).text.reveal())
+
+class KubeAccess:
+    """Builds the run's KubeClient once: from --kubeconfig, or from CS DescribeClusterUserKubeconfig
+    (temporary; public address unless --private-kubeconfig). The text stays in memory unless
+    --save-kubeconfig FILE asks for a copy (mode 0600)."""
+
+    def __init__(self, actx, config, session, *, kubeconfig: Path | None, save: Path | None, private: bool):
+        if kubeconfig is not None and save is not None:
+            raise UsageError("--save-kubeconfig saves the kubeconfig from CS; with --kubeconfig there is none",
+                             field="--save-kubeconfig")
+        if kubeconfig is not None and not kubeconfig.is_file():
+            raise UsageError(f"{kubeconfig} is not a file", field="--kubeconfig")
+        self.actx, self.config, self.session = actx, config, session
+        self.kubeconfig, self.save, self.private = kubeconfig, save, private
+        self._text: str | None = None
+
+    def _fetch(self) -> str:
+        if self._text is None:
+            cs = self.session.account(self.config.cluster.account).cs_api(self.config.cluster.region)
+            kubeconfig = cs.user_kubeconfig(self.config.cluster.id, private=self.private, minutes=KUBECONFIG_MINUTES)
+            self._text = kubeconfig.text.reveal()
+            if self.save is not None:
+                write_private(self.save, self._text)
+                until = f", valid until {kubeconfig.expiration}" if kubeconfig.expiration else ""
+                self.actx.err.print(f"wrote the cluster kubeconfig to {self.save} (mode 0600{until})",
+                                    markup=False, highlight=False)
+        return self._text
+
+    def client(self):
+        from acrx.kube.client import KubeClient
+
+        if self.kubeconfig is not None:
+            return KubeClient.from_file(self.kubeconfig)
+        return KubeClient.from_text(self._fetch())
+
+    def save_now(self) -> None:
+        """--save-kubeconfig is a request in itself, even when the plan needs no cluster access."""
+        if self.save is not None:
+            self._fetch()
+
+
+def write_private(path: Path, text: str) -> None:
+    """Create or truncate `path` as 0600 from its first byte (plans, kubeconfigs)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)
 
 
 def confirm(actx: AppContext, question: str) -> bool:
@@ -165,6 +214,4 @@ def _checked_saved_plan(path: Path, live, journals: Path):
 def _save_plan(plan, path: Path) -> None:
     import json
 
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(plan.to_dict(), handle, indent=2, sort_keys=True)
+    write_private(path, json.dumps(plan.to_dict(), indent=2, sort_keys=True))

@@ -7,7 +7,6 @@
 
 import typer
 
-from acrx.cli.commands.addon import cluster_step_context
 from acrx.cli.commands.render import configmap_cmd
 from acrx.cli.options import (DEFAULT_FILE, DetailedOpt, DryRunOpt, FileOpt, KubeconfigOpt, ModeOpt, OutputOpt,
                               PlainAkOpt, PrivateOpt, SaveKubeconfigOpt, YesOpt)
@@ -28,7 +27,7 @@ def apply(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None
           save_kubeconfig: SaveKubeconfigOpt = None, private_kubeconfig: PrivateOpt = False,
           allow_plaintext_access_key: PlainAkOpt = False) -> int:
     """Set the keys acrx manages in acr-configuration; every other key is kept."""
-    from acrx.cli.flow import RunOptions, load_config, plan_and_apply
+    from acrx.cli.flow import RunOptions, load_config, plan_and_apply, step_context
     from acrx.steps.configmap import ConfigMapStep
     from acrx.steps.context import StepOptions
 
@@ -41,8 +40,8 @@ def apply(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None
                          field="addon.flavour", hint="run `acrx addon install`, or set addon.flavour: self-managed")
     options = StepOptions(kubeconfig=str(kubeconfig) if kubeconfig else None,
                           allow_plaintext_access_key=allow_plaintext_access_key)
-    step_ctx = cluster_step_context(actx, config, options, kubeconfig=kubeconfig, save=save_kubeconfig,
-                                    private=private_kubeconfig)
+    step_ctx = step_context(actx, config, options, save_kubeconfig=save_kubeconfig,
+                            private_kubeconfig=private_kubeconfig)
     if config.mode == "access-key" and allow_plaintext_access_key:
         actx.err.print("warning: the ConfigMap holds the registry AccessKey secret in plaintext; anyone who can "
                        "read ConfigMaps in kube-system can read it", markup=False, highlight=False)
