@@ -68,10 +68,6 @@ def setup(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None
 
     actx, config, options, step_ctx = _context(ctx, file, mode, network, assume_policy, pull_policy_scope,
                                                allow_plaintext_access_key, allow_any_source, route_to, kubeconfig)
-    if step_ctx.session.same_account():
-        actx.err.print("note: the cluster and the registry are in one account: a same-account setup",
-                       highlight=False)
-
     def verify(sink) -> int:
         if no_verify:
             return 0
