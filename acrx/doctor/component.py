@@ -44,7 +44,7 @@ def _instances_in(entries: Any) -> set[str]:
 def check_addon(run) -> Check:
     config, ctx = run.config, run.ctx
     name = _addon_name(config)
-    cs = ctx.session.account(config.cluster.account).cs_api(config.cluster.region)
+    cs = ctx.cs()
     addon = cs.get_addon_instance(config.cluster.id, name)
     run.memo["addon"] = addon
     title = f"addon {name}"

@@ -75,11 +75,13 @@ class StepContext:
     def cluster_alias(self) -> str:
         return self.config.cluster.account
 
+    def cs(self):
+        """The CS adapter of the cluster's account and region."""
+        return self.session.account(self.cluster_alias).cs_api(self.config.cluster.region)
+
     def cluster(self):
         """The live cluster (CS DescribeClusterDetail), read once a run."""
-        region = self.config.cluster.region
-        return self.memo("cs:cluster", lambda: self.session.account(self.cluster_alias).cs_api(region)
-                         .describe_cluster(self.config.cluster.id))
+        return self.memo("cs:cluster", lambda: self.cs().describe_cluster(self.config.cluster.id))
 
     def kube(self):
         """The cluster's Kubernetes client, built on first use (kubeconfig from CS or --kubeconfig)."""

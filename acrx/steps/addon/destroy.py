@@ -26,10 +26,6 @@ KIND_KEEP = "keep"
 EDITIONS = (facts.MANAGED_ADDON, facts.SELF_MANAGED_ADDON)
 
 
-def _cs(ctx):
-    return ctx.session.account(ctx.cluster_alias).cs_api(ctx.config.cluster.region)
-
-
 def ownership(ctx, instance) -> tuple[bool, str]:
     """(acrx's?, why) for one installed edition."""
     if instance.name == facts.MANAGED_ADDON:
@@ -51,12 +47,12 @@ def ownership(ctx, instance) -> tuple[bool, str]:
 
 def plan_destroy(ctx) -> list[Change]:
     cluster_id = ctx.config.cluster.id
-    installed = ctx.memo("cs:addons", lambda: _cs(ctx).list_addon_instances(cluster_id))
+    installed = ctx.memo("cs:addons", lambda: ctx.cs().list_addon_instances(cluster_id))
     changes = []
     for listed in installed:
         if listed.name not in EDITIONS:
             continue
-        instance = ctx.memo(f"cs:addon:{listed.name}", lambda n=listed.name: _cs(ctx).get_addon_instance(cluster_id, n))
+        instance = ctx.memo(f"cs:addon:{listed.name}", lambda n=listed.name: ctx.cs().get_addon_instance(cluster_id, n))
         if instance is None:
             continue
         address = f"cs.addon.{instance.name}"
@@ -79,7 +75,7 @@ class AddonDeleteHandler:
         return f"uninstalling addon {change.data['name']}"
 
     def apply(self, change: Change, actx) -> dict:
-        cs = _cs(self.ctx)
+        cs = self.ctx.cs()
         cluster_id, name = change.data["cluster_id"], change.data["name"]
         budget = self.ctx.options.wait_budget_s
 

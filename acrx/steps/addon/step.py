@@ -32,10 +32,6 @@ def addon_address(config) -> str:
     return f"cs.addon.{addon_name(config)}"
 
 
-def _cs(ctx):
-    return ctx.session.account(ctx.cluster_alias).cs_api(ctx.config.cluster.region)
-
-
 def render_config(ctx) -> dict:
     """The addon config acrx wants, before the schema check (a dict; JSON-encoded when sent)."""
     from acrx.render.addon_config import managed_addon_config, self_managed_addon_config
@@ -55,7 +51,7 @@ def desired_config(ctx) -> dict:
     def build() -> dict:
         name = addon_name(ctx.config)
         info = ctx.memo(f"cs:addon-info:{name}",
-                        lambda: _cs(ctx).describe_addon(name, cluster_id=ctx.config.cluster.id))
+                        lambda: ctx.cs().describe_addon(name, cluster_id=ctx.config.cluster.id))
         wanted = render_config(ctx)
         if not has_properties(info.config_schema):
             ctx.warn(f"DescribeAddon gave no config_schema for {name}; its config keys are sent unchecked")
@@ -67,7 +63,7 @@ def desired_config(ctx) -> dict:
 
 def live_instance(ctx):
     name = addon_name(ctx.config)
-    return ctx.memo(f"cs:addon:{name}", lambda: _cs(ctx).get_addon_instance(ctx.config.cluster.id, name))
+    return ctx.memo(f"cs:addon:{name}", lambda: ctx.cs().get_addon_instance(ctx.config.cluster.id, name))
 
 
 def parse_live_config(text: str | None) -> dict:
@@ -103,7 +99,7 @@ class AddonStep:
                 f"(it needs one of {', '.join(kinds)}, {minimum[0]}.{minimum[1]} or later)",
                 hint="set addon.flavour to the other edition if the mode allows it")
         other = facts.SELF_MANAGED_ADDON if name == facts.MANAGED_ADDON else facts.MANAGED_ADDON
-        installed = ctx.memo("cs:addons", lambda: _cs(ctx).list_addon_instances(config.cluster.id))
+        installed = ctx.memo("cs:addons", lambda: ctx.cs().list_addon_instances(config.cluster.id))
         for instance in installed:
             if instance.name == other and instance.state != facts.ADDON_FAILED:
                 raise PreflightError(
@@ -155,7 +151,7 @@ class AddonHandler:
         return f"installing addon {name}" if change.action is Action.CREATE else f"replacing the config of addon {name}"
 
     def apply(self, change: Change, actx) -> dict:
-        cs = _cs(self.ctx)
+        cs = self.ctx.cs()
         cluster_id, name, text = change.data["cluster_id"], change.data["name"], change.data["config"]
         budget = self.ctx.options.wait_budget_s
         if change.action is Action.CREATE:
