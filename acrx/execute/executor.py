@@ -7,6 +7,8 @@ from the outputs of the changes they point at, or from the journal when resuming
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -53,6 +55,16 @@ class ApplyContext:
     outputs: Mapping[str, Mapping[str, Any]]
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+    fingerprint: str = ""
+    apply_id: str = ""
+
+    def client_token(self, suffix: str = "") -> str:
+        """An idempotency token (ClientToken) for this change's create call: the same for every
+        retry inside this apply, so a retry after a lost answer returns the first resource, and
+        different in a later apply (after a destroy the same plan must create anew). 32 hex
+        characters fit every Alibaba Cloud API's ClientToken limit (64 ASCII characters)."""
+        material = "\0".join((self.fingerprint, self.apply_id, self.address, suffix))
+        return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
 
     def wait_until(self, check, *, what: str, budget_s: float, **kwargs):
         """`acrx.execute.wait.wait_until`, reporting each wait on the progress view."""
@@ -114,6 +126,7 @@ class Executor:
 
     def apply(self, plan: Plan) -> ApplyResult:
         result = ApplyResult(fingerprint=plan.fingerprint)
+        self._fingerprint, self._apply_id = plan.fingerprint, secrets.token_hex(8)
         outputs = result.outputs
         for change in plan.pending:  # fail before any write if a kind cannot be applied
             self._handler(change)
@@ -213,7 +226,9 @@ class Executor:
         what = describe(change) if callable(describe) else f"{change.action} {change.kind}"
         self.journal.started(change.address, change.action.value)
         self.progress.step_started(change.address, what)
-        ctx = ApplyContext(change.address, self.progress, outputs, self.clock, self.sleep)
+        ctx = ApplyContext(change.address, self.progress, outputs, self.clock, self.sleep,
+                           fingerprint=getattr(self, "_fingerprint", ""),
+                           apply_id=getattr(self, "_apply_id", ""))
         apply = handler.apply if hasattr(handler, "apply") else handler
         produced = apply(change, ctx)
         if produced is None:
