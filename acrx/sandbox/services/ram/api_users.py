@@ -138,3 +138,4 @@ def list_tag_resources(req):
             for t in targets if all(t.tags.get(wk) == wv for wk, wv in wanted.items())
             for k, v in t.tags.items()]
     return {"TagResources": rows}
+from acrx.sandbox.services.ram import api_lists  # noqa: E402,F401  (registers its routes on `router`)
