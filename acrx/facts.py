@@ -66,14 +66,18 @@ ALL_SERVICE_ACCOUNTS = "*"
 ALL_NAMESPACES = "all"
 
 # Cluster kinds, from DescribeClusterDetail's cluster_type, profile and cluster_spec.
-PRO_SPEC = "ack.pro.small"
+# Pro tiers: the CS SDK doc of cluster_spec lists ack.pro.small, ack.pro.xlarge, ack.pro.2xlarge and
+# ack.pro.4xlarge (real-cloud-audit #13); until issue 13 only ack.pro.small counted as Pro, so Pro
+# XL-class clusters were classified Basic and refused the managed addon.
+PRO_SPECS = ("ack.pro.small", "ack.pro.xlarge", "ack.pro.2xlarge", "ack.pro.4xlarge")
+PRO_SPEC = PRO_SPECS[0]   # what the sandbox and the docs seed by default
 
 
 def cluster_kind(cluster_type: str, profile: str | None, cluster_spec: str | None) -> str:
     """basic | pro | dedicated | edge | serverless-basic | serverless-pro."""
     ctype = (cluster_type or "").lower()
     prof = (profile or "").lower()
-    pro = (cluster_spec or "") == PRO_SPEC
+    pro = (cluster_spec or "") in PRO_SPECS
     if ctype == "kubernetes":
         return "dedicated"
     if ctype == "ask" or prof == "serverless":  # [?] older Serverless clusters report type Ask
@@ -89,8 +93,13 @@ MODE_SUPPORT = {
     "worker-role": (("basic", "pro", "dedicated"), (1, 20)),
     "access-key": (("basic", "pro", "dedicated"), (1, 20)),
 }
+# The managed edition's table changed: older EN/ID pages (and a third-party Terraform comment)
+# say Pro, Serverless and Edge only; the current official ZH doc (updated 2026-02-23) says
+# "1.22及以上版本的ACK托管集群、ACK Serverless集群、ACK Edge集群", and ACK managed clusters are
+# Basic and Pro alike, so Basic clusters of 1.22+ are listed too since that revision
+# (real-cloud-audit #13). acrx follows the current doc.
 FLAVOUR_SUPPORT = {
-    "managed": (("pro", "serverless-basic", "serverless-pro", "edge"), (1, 22)),
+    "managed": (("basic", "pro", "serverless-basic", "serverless-pro", "edge"), (1, 22)),
     "self-managed": (("basic", "pro", "dedicated"), (1, 20)),
 }
 

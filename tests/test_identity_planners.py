@@ -170,7 +170,8 @@ def test_access_key_planner(keys, env_id, env_secret, action, warns, depends):
 # -- preflight (pure parts) ---------------------------------------------------------------------
 @pytest.mark.parametrize("mode, flavour, kind, version, fails", [
     ("rrsa", "managed", "pro", "1.30.1-aliyun.1", []),
-    ("rrsa", "managed", "basic", "1.30.1", ["the managed addon", "self-managed"]),   # Basic: no managed addon
+    ("rrsa", "managed", "basic", "1.30.1", []),   # Basic 1.22+: the current managed-edition doc (issue 13)
+    ("rrsa", "managed", "basic", "1.21.3", ["RRSA mode", "the managed addon"]),
     ("rrsa", "self-managed", "basic", "1.30.1", []),
     ("rrsa", "managed", "pro", "1.21.3-aliyun.1", ["RRSA mode", "the managed addon"]),
     ("rrsa", "self-managed", "dedicated", "1.30.1", ["RRSA mode"]),

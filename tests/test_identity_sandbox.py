@@ -235,7 +235,6 @@ def test_a_drifted_policy_becomes_a_new_default_version(tmp_path, run_cli):
 
 # -- preflight: exit 2, nothing written ------------------------------------------------------------
 @pytest.mark.parametrize("variant, mode, command, needle", [
-    ("basic", "rrsa", ("rrsa", "enable"), "managed addon"),
     ("old-k8s", "rrsa", ("rrsa", "enable"), "1.22+"),
     ("serverless", "worker-role", ("roles", "apply"), "worker-role mode runs on"),
     ("instance-not-running", "rrsa", ("roles", "apply"), "not RUNNING"),

@@ -38,17 +38,27 @@ class Cluster:
     rrsa: RrsaConfig | None
 
 
+# Task states that end a task. The SDK doc lists running/fail/success; ack-ram-tool also ends on
+# `timeout` and `canceled` (pkg/types/cluster.go:40-45,91), and TF's addon wait fails on "failed"
+# (service_alicloud_cs.go:620-670). Without them a task ending `timeout` would be waited on until
+# acrx's own budget ran out.
+TASK_TERMINAL_STATES = ("success", "fail", "failed", "timeout", "canceled", "cancelled")
+# A cluster is ready for the next change only when `running`: after ModifyCluster ack-ram-tool
+# waits for the task AND for state == running (pkg/ctl/rrsa/common/common.go WaitClusterUpdateFinished).
+CLUSTER_READY_STATE = "running"
+
+
 @dataclass(frozen=True)
 class Task:
     id: str
-    state: str                  # running | success | fail (as the API says)
+    state: str                  # running | success | fail | timeout | canceled (as the API says)
     error_code: str | None = None
     error_message: str | None = None
     task_type: str | None = None
 
     @property
     def finished(self) -> bool:
-        return self.state in ("success", "fail", "failed")
+        return self.state in TASK_TERMINAL_STATES
 
     @property
     def succeeded(self) -> bool:
@@ -115,6 +125,16 @@ class CsApi(CloudApi):
         body = self._call("DescribeClusterDetail", "describe_cluster_detail_with_options", cluster_id, {},
                           idempotent=True)
         return _cluster(body, self.region)
+
+    def cluster_if_running(self, cluster_id: str) -> Cluster | None:
+        """The cluster when its state is `running` again, else None (a poll for wait_until)."""
+        cluster = self.describe_cluster(cluster_id)
+        return cluster if cluster.state == CLUSTER_READY_STATE else None
+
+    def finished_task(self, task_id: str) -> Task | None:
+        """The task once it reached a terminal state, else None (a poll for wait_until)."""
+        task = self.describe_task(task_id)
+        return task if task.finished else None
 
     def modify_rrsa(self, cluster_id: str, enabled: bool) -> str:
         """Turn RRSA on or off; returns the task id to wait on."""

@@ -18,15 +18,26 @@ import threading
 from acrx.errors import CloudError
 
 # Codes for a request the server refused before doing anything (safe to retry any call).
+# Rejected.Throttling: Terraform provider `NeedRetry` (alicloud/errors.go:207-241).
+# System.Busy: PrivateZone, TF resource_alicloud_pvtz_zone.go:158 retries it.
+# SLB_SERVICE_ERROR: CR endpoint ACL writes, TF resource_alicloud_cr_endpoint_acl_policy.go:92.
+# ServiceUnavailable: the 503 of every RPC product (tea-openapi's ThrottlingException family).
 THROTTLING_PREFIXES = ("Throttling", "throttling")
 THROTTLING_CODES = frozenset({"ServiceUnavailable", "TooManyRequests", "QPSLimitExceeded",
-                              "Throttling.User", "Throttling.Api", "Throttling.System"})
+                              "Throttling.User", "Throttling.Api", "Throttling.System",
+                              "Rejected.Throttling", "System.Busy", "SystemBusy", "SLB_SERVICE_ERROR"})
 # Codes that name a credentials problem rather than a missing resource, although they end in NotFound.
 _NOT_RESOURCE_CODES = ("InvalidAccessKeyId", "InvalidAction", "InvalidSecurityToken")
 # Codes that mean "no such thing" without saying NotFound. ParameterCenInstanceId is what
-# Terraform's provider treats as a missing CEN; the route-entry and grant-rule codes are [?]
+# Terraform's provider treats as a missing CEN; ParameterInstanceId its missing transit router
+# (resource_alicloud_cen_transit_router.go:266); Zone.Invalid.Id / Zone.Invalid.UserId its missing
+# PrivateZone zone (service_alicloud_pvtz.go:29). The route-entry and grant-rule codes are [?]
 # (the sandbox's choice; the cloud's are undocumented), kept here so one line corrects them.
-_GONE_CODES = frozenset({"ParameterCenInstanceId", "InvalidRouteEntry", "InvalidParameter.GrantRule"})
+_GONE_CODES = frozenset({"ParameterCenInstanceId", "ParameterInstanceId", "Zone.Invalid.Id",
+                         "Zone.Invalid.UserId", "InvalidRouteEntry", "InvalidParameter.GrantRule"})
+# HTTP 404 is "not found" whatever the code says (TF `NotFoundError`, alicloud/errors.go:83-115),
+# except for a route the server does not know (an SDK/API mismatch, not a missing resource).
+_NOT_A_RESOURCE_404 = ("InvalidAction", "InvalidApi", "InvalidVersion")
 
 # Connection failures the request never survived past (nothing reached the server), so even a
 # write may be retried; anything else (reset, read timeout) leaves a write's outcome unknown.
@@ -195,7 +206,11 @@ def _code(err) -> str:
 
 def is_not_found(err) -> bool:
     code = _code(err)
-    if not code or code.startswith(_NOT_RESOURCE_CODES):
+    if code.startswith(_NOT_RESOURCE_CODES):
+        return False
+    if getattr(err, "http_status", None) == 404 and not code.startswith(_NOT_A_RESOURCE_404):
+        return True
+    if not code:
         return False
     if code in _GONE_CODES:
         return True

@@ -1,7 +1,9 @@
 """Per-account SDK clients, created lazily and cached, pointed at the cloud or at the sandbox.
 
-Real mode: each client's endpoint comes from the SDK's own rules (RAM `ram.aliyuncs.com`,
-regional `<product>.<region>.aliyuncs.com`, central for CBN and VpcPeer).
+Real mode: each client's endpoint is pinned by acrx/cloud/endpoints.py (global hosts for RAM and
+PrivateZone, regional `<product>.<region>.aliyuncs.com` for STS, CS, CR and VPC, central for CBN
+and VpcPeer), not left to the SDKs' maps, which send RAM and PrivateZone to hosts that do not
+exist in many regions.
 Sandbox mode: every client uses the sandbox's single endpoint over plain HTTP.
 """
 
@@ -13,6 +15,7 @@ import os
 import threading
 from typing import Any
 
+from acrx.cloud import endpoints
 from acrx.cloud.credentials import CredentialsFactory, account_region
 from acrx.cloud.retry import RetryPolicy
 from acrx.cloud.sandbox_target import SandboxTarget, is_loopback
@@ -117,9 +120,9 @@ class CloudSession:
     def home_region(self, alias: str) -> str:
         return account_region(self.config, alias, default=self.config.cluster.region or FALLBACK_REGION)
 
-    def tea_config(self, alias: str, region: str):
+    def tea_config(self, alias: str, region: str, product: str | None = None):
         """The tea Config for one client of `alias` in `region` (no credentials printed anywhere)."""
-        return self._tea_config(region, credential=self.credentials.client(alias))
+        return self._tea_config(region, credential=self.credentials.client(alias), product=product)
 
     def cr_api_with_key(self, region: str, key: tuple[str, str, str | None]):
         """A CR adapter signing with a key acrx was handed (an STS session or an AccessKey), reaching
@@ -129,14 +132,17 @@ class CloudSession:
         from acrx.cloud.cr import CrApi
 
         ak, sk, token = key
-        config = self._tea_config(region, access_key_id=ak, access_key_secret=sk, security_token=token)
+        config = self._tea_config(region, access_key_id=ak, access_key_secret=sk, security_token=token,
+                                  product="cr")
         return CrApi(lambda: Client(config), self.retry_policy, region=region)
 
-    def _tea_config(self, region: str, **credentials):
+    def _tea_config(self, region: str, product: str | None = None, **credentials):
         from alibabacloud_tea_openapi import models as open_api_models
 
         kwargs: dict[str, Any] = dict(region_id=region, connect_timeout=self.connect_timeout_ms,
                                       read_timeout=self.read_timeout_ms, **credentials)
+        if product is not None and self.sandbox is None:
+            kwargs["endpoint"] = endpoints.endpoint(product, region)
         if self.sandbox is not None:
             kwargs.update(endpoint=self.sandbox.endpoint, protocol="http")
             # The sandbox has one endpoint for every region; in the cloud the regional host
@@ -166,7 +172,7 @@ class AccountClients:
             if key not in self._clients:
                 module = importlib.import_module(SDK_MODULES[product] + ".client")
                 quiet_sdk_debug_logs()
-                self._clients[key] = module.Client(self.session.tea_config(self.alias, region))
+                self._clients[key] = module.Client(self.session.tea_config(self.alias, region, product))
             return self._clients[key]
 
     # SDK clients ---------------------------------------------------------------------------------

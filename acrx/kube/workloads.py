@@ -5,7 +5,8 @@ objects are used, so any object with those two attributes works. The official `k
 package is imported lazily, inside the functions that need its exception type.
 
 The pull is judged from the pod's events, as a user reads `kubectl describe pod`: the kubelet's
-`Successfully pulled image "…" in 1.2s (1.2s including waiting). Image size: N bytes.` is
+`Successfully pulled image "…" in 1.2s (1.2s including waiting). Image size: N bytes.` (1.30+),
+`… in 1.2s (1.2s including waiting)` (1.28/1.29) or `… in 1.234567891s` (older) is
 success; `Failed to pull image "…": <cause>` with the container waiting in ErrImagePull or
 ImagePullBackOff is failure. Events are listed again every `poll_s` (a list is one request and
 needs no long-lived connection through proxies that cut watches).
@@ -24,9 +25,12 @@ VERIFY_NAME = "acrx-verify"
 VERIFY_LABEL = "app.kubernetes.io/name"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 
-# kubelet texts (pkg/kubelet/images/image_manager.go)
-PULLED_RE = re.compile(r'^Successfully pulled image "(?P<image>[^"]+)" in (?P<took>[^ ]+) '
-                       r'\((?P<waiting>[^ ]+) including waiting\)\. Image size: (?P<size>\d+) bytes\.$')
+# kubelet texts (pkg/kubelet/images/image_manager.go). The Pulled text grew over versions: the
+# "(D including waiting)" part around 1.28, the image size with 1.30 (kubernetes PR #121719);
+# clusters from 1.20 are supported, so every form is success and the size is optional.
+PULLED_RE = re.compile(r'^Successfully pulled image "(?P<image>[^"]+)" in (?P<took>[^ ]+?)'
+                       r'(?: \((?P<waiting>[^ ]+) including waiting\))?'
+                       r'(?:\. Image size: (?P<size>\d+) bytes\.)?$')
 PRESENT_RE = re.compile(r'^Container image "(?P<image>[^"]+)" already present on machine')
 FAILED_RE = re.compile(r'^Failed to pull image "(?P<image>[^"]+)": (?P<cause>.*)$', re.S)
 PULL_FAILURE_REASONS = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull")
@@ -189,7 +193,8 @@ def judge(image: str, pod, events: list[PodEvent]) -> PullOutcome | None:
         match = PULLED_RE.match(event.message)
         if match and match.group("image") == image:
             return PullOutcome(True, image, "pulled", event.message, pull_time=match.group("took"),
-                               image_size=int(match.group("size")), pod=name, events=tuple(events))
+                               image_size=int(match.group("size")) if match.group("size") else None,
+                               pod=name, events=tuple(events))
     for event in events:
         match = PRESENT_RE.match(event.message)
         if match and match.group("image") == image:

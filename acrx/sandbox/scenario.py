@@ -52,6 +52,10 @@ VARIANTS: dict[str, Scenario] = {
     "basic": Scenario(cluster_spec="ack.standard"),
     "serverless": Scenario(cluster_type="ManagedKubernetes", cluster_profile="Serverless"),
     "old-k8s": Scenario(k8s_version="1.21.3-aliyun.1"),
+    # Issue 13: a 1.28 cluster, whose kubelet writes the Pulled event without the image size.
+    "k8s-1.28": Scenario(k8s_version="1.28.9-aliyun.1"),
+    # Issue 13: a Pro cluster of an XL tier (cluster_spec values from the CS SDK doc).
+    "pro-xl": Scenario(cluster_spec="ack.pro.xlarge"),
     "cluster-stopped": Scenario(cluster_state="stopped"),
     "instance-not-running": Scenario(instance_status="STARTING"),
     "cross-region": Scenario(region_b="cn-shanghai", zone_b="cn-shanghai-b"),

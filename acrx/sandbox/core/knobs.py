@@ -17,6 +17,9 @@ class Knobs:
     consistency_delay_s: float = 0.0     # new roles/policies stay invisible this long to reads and STS
     failing_tasks: set[str] = field(default_factory=set)  # async task kinds that end in failure
     only_actions: set[str] | None = None # limit the random faults to these actions
+    # action -> [(code, message, HTTP status), ...]: the next calls of that action answer these,
+    # one each, in order (issue 13's retryable and not-found codes; services/cloud_codes.py).
+    scripted_faults: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)
     seed: int = 0
     _rng: random.Random = field(default=None, repr=False)  # type: ignore[assignment]
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -27,6 +30,11 @@ class Knobs:
     def reseed(self, seed: int) -> None:
         self.seed = seed
         self._rng = random.Random(seed)
+
+    def next_fault(self, action: str) -> tuple[str, str, int] | None:
+        with self._lock:
+            queue = self.scripted_faults.get(action)
+            return queue.pop(0) if queue else None
 
     def roll(self, rate: float, action: str) -> bool:
         if rate <= 0 or (self.only_actions is not None and action not in self.only_actions):

@@ -110,6 +110,9 @@ class _Handler(BaseHTTPRequestHandler):
                 raise err
             if knobs.roll(knobs.error_rate, route.action):
                 raise service_unavailable()
+            scripted = knobs.next_fault(route.action)
+            if scripted is not None:
+                raise ApiError(*scripted)
             req.principal = cloud.auth.authenticate(self.command, raw_path, query, form, headers, body)
             if req.principal is None and not route.anonymous:
                 raise ApiError("MissingAccessKeyId", "AccessKeyId is mandatory for this action.", 400)

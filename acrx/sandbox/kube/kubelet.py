@@ -8,8 +8,9 @@ v2 token dance runs with the pull secrets of the pod. Failed pulls back off (10 
 300 s, the kubelet's defaults) on the sandbox clock, so a pull that becomes possible later
 (secret written, route added) succeeds on a later try.
 
-Event texts are the kubelet's (pkg/kubelet/images/image_manager.go, container/ helpers, 1.30):
-Pulling / Pulled / Failed / BackOff, `Error: ErrImagePull`, `Error: ImagePullBackOff`.
+Event texts are the kubelet's (pkg/kubelet/images/image_manager.go, container/ helpers):
+Pulling / Pulled / Failed / BackOff, `Error: ErrImagePull`, `Error: ImagePullBackOff`. The Pulled
+text depends on the cluster's Kubernetes version (see `pulled_message`).
 """
 
 from __future__ import annotations
@@ -60,6 +61,47 @@ class _PodState:
     pod_ip: str = ""
 
 
+def pulled_message(image: str, seconds: float, size: int, version: tuple[int, int]) -> str:
+    """The kubelet's Pulled event text for the node's Kubernetes version.
+
+    >= 1.30: `... in D (D including waiting). Image size: N bytes.` (kubernetes PR #121719,
+    merged Jan 2024, first released in v1.30). 1.28/1.29: `... in D (D including waiting)`, both
+    truncated to the millisecond. Older: `Successfully pulled image %q in %v` with
+    time.Since(start) untruncated. Kubelet copies of each form are cited in real-cloud-audit #11;
+    [?] whether 1.27 already had the "including waiting" form (taken: it did not, the stricter
+    reading for a parser since the oldest form carries the least).
+    """
+    if version >= (1, 30):
+        took = go_duration(seconds)
+        return f'Successfully pulled image "{image}" in {took} ({took} including waiting). Image size: {size} bytes.'
+    if version >= (1, 28):
+        took = go_duration(seconds)
+        return f'Successfully pulled image "{image}" in {took} ({took} including waiting)'
+    return f'Successfully pulled image "{image}" in {go_duration_ns(seconds)}'
+
+
+def go_duration_ns(seconds: float) -> str:
+    """Go's time.Duration.String() of an untruncated duration under a minute, e.g. 1.234567891s."""
+    ns = max(int(seconds * 1e9), 1)
+    if ns < 1000:
+        return f"{ns}ns"
+    if ns < 1_000_000:
+        return f"{ns / 1e3:.3f}".rstrip("0").rstrip(".") + "µs"
+    if ns < 1_000_000_000:
+        return f"{ns / 1e6:.6f}".rstrip("0").rstrip(".") + "ms"
+    if ns < 60_000_000_000:
+        return f"{ns / 1e9:.9f}".rstrip("0").rstrip(".") + "s"
+    return go_duration(seconds)
+
+
+def _version_tuple(version: str) -> tuple[int, int]:
+    parts = (version or "").lstrip("v").split(".")
+    try:
+        return int(parts[0]), int(parts[1])
+    except (IndexError, ValueError):
+        return (1, 30)
+
+
 def go_duration(seconds: float) -> str:
     """Go's time.Duration.String() of a duration truncated to the millisecond."""
     ms = int(seconds * 1000)
@@ -80,8 +122,10 @@ class Kubelet(PeriodicWorker):
 
     def __init__(self, store: ClusterStore, network: NodeNetwork, registry_url: str, *,
                  clock_now: Callable[[], float], clock_scale: float = 0.0, node_name: str = "node-0",
-                 node_ip: str = "192.168.0.10", min_backoff_wall_s: float = 0.3, tick_s: float = 0.1):
+                 node_ip: str = "192.168.0.10", min_backoff_wall_s: float = 0.3, tick_s: float = 0.1,
+                 kubernetes_version: str = "1.30.1"):
         self._init_worker(store, tick_s)
+        self.version = _version_tuple(kubernetes_version)   # picks the Pulled event's wording
         self.network = network
         self.registry = RegistryClient(registry_url)
         self.now = clock_now
@@ -226,10 +270,9 @@ class Kubelet(PeriodicWorker):
                                     host=self.node_name)
             self.store.record_event(pod, "Warning", "Failed", "Error: ErrImagePull", host=self.node_name)
             return True
-        took = go_duration(result.seconds)
         self.store.record_event(pod, "Normal", "Pulled",
-                                f'Successfully pulled image "{image}" in {took} ({took} including waiting). '
-                                f"Image size: {result.size} bytes.", host=self.node_name)
+                                pulled_message(image, result.seconds, result.size, self.version),
+                                host=self.node_name)
         pull.done, pull.reason, pull.message = True, "", ""
         pull.image_id = f"{ref.host}/{ref.repository}@{result.digest}"
         return True

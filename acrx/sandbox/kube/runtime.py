@@ -96,7 +96,8 @@ class ClusterRuntime:
                                        reconcile_interval_s=reconcile_interval_s)
         self.kubelet = Kubelet(kube_cluster.store, self.network, registry_server.url,
                                clock_now=world.clock.now, clock_scale=world.clock.scale,
-                               node_name=node_name or self._node_name(), node_ip=self._node_ip())
+                               node_name=node_name or self._node_name(), node_ip=self._node_ip(),
+                               kubernetes_version=self._kubernetes_version())
 
     def _node(self):
         from acrx.sandbox.services.cs.models import find_cluster
@@ -109,6 +110,10 @@ class ClusterRuntime:
                 if vswitch is not None:
                     return cluster, vswitch
             return cluster, None
+
+    def _kubernetes_version(self) -> str:
+        cluster, _ = self._node()
+        return cluster.current_version if cluster is not None else "1.30.1"
 
     def _node_ip(self) -> str:
         _, vswitch = self._node()

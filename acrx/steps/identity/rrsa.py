@@ -65,6 +65,11 @@ class RrsaHandler:
                 raise AcrxError(f"enabling RRSA on cluster {cluster_id} failed: task {task_id} ended "
                                 f"{task.state}: {task.error_code or ''} {task.error_message or ''}".strip(),
                                 hint="look at the cluster's task list in the ACK console, then run again")
+            # The cluster stays `updating` after the task; an addon install then is refused.
+            # ack-ram-tool waits for `running` too (pkg/ctl/rrsa/common/common.go).
+            apply_ctx.wait_until(lambda: cs.cluster_if_running(cluster_id),
+                                 what=f"cluster {cluster_id} to be running again after enabling RRSA",
+                                 budget_s=self.ctx.options.wait_budget_s, initial=2.0, max_delay=15.0)
         self.ctx.forget("cs:cluster")
         rrsa = self.ctx.cluster().rrsa
         if rrsa is None or not rrsa.enabled or not rrsa.issuer or not rrsa.oidc_arn:

@@ -121,14 +121,18 @@ def cluster_kind(cluster) -> str:
     if cluster.profile == "Edge":
         return "edge"
     if cluster.profile == "Default":
-        return "pro" if (cluster.cluster_spec or "").startswith("ack.pro") else "basic"
+        # cluster_spec of Pro clusters: ack.pro.small/xlarge/2xlarge/4xlarge (CS SDK doc).
+        return "pro" if (cluster.cluster_spec or "") in PRO_SPECS else "basic"
     return "other"
 
 
-# Documented: managed edition on Pro, Serverless and Edge clusters of 1.22+; self-managed on
-# Basic, Pro and dedicated clusters of 1.20+.
+PRO_SPECS = ("ack.pro.small", "ack.pro.xlarge", "ack.pro.2xlarge", "ack.pro.4xlarge")
+
+# Documented: managed edition on ACK managed (Basic and Pro), Serverless and Edge clusters of
+# 1.22+ (the current official ZH doc, 2026-02-23: "1.22及以上版本的ACK托管集群、ACK Serverless集群、
+# ACK Edge集群"; older pages said Pro only); self-managed on Basic, Pro and dedicated of 1.20+.
 _KINDS = {
-    MANAGED_ACR_HELPER: {"pro", "serverless", "edge"},
+    MANAGED_ACR_HELPER: {"basic", "pro", "serverless", "edge"},
     SELF_MANAGED_ACR_HELPER: {"basic", "pro", "dedicated"},
 }
 

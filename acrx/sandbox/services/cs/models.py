@@ -17,6 +17,13 @@ from acrx.sandbox.core.oidc import SigningKey
 
 RRSA_AUDIENCE = "sts.aliyuncs.com"
 RRSA_SECONDS = 60            # observed: enabling RRSA takes about a minute
+# After the ModifyCluster task the cluster is still `updating` for a while: ack-ram-tool sleeps
+# 30 s after the task and then waits for state == running (pkg/ctl/rrsa/enable/enable.go,
+# pkg/ctl/rrsa/common/common.go WaitClusterUpdateFinished). [?] the real duration; 30 s is ART's.
+CLUSTER_SETTLE_SECONDS = 30
+# Task states the cloud may end in besides success/fail: ack-ram-tool pkg/types/cluster.go:91
+# treats `timeout` and `canceled` as terminal. The error body of those is [?] (never seen).
+EXTRA_TASK_OUTCOMES = ("timeout", "canceled")
 MAX_OIDC_TOKEN_EXPIRATION = "12h"  # documented cap of service-account tokens once RRSA is on
 
 # Error codes. ErrorClusterNotFound is seen in public tooling; the others are [?] (no
@@ -44,9 +51,11 @@ class Task:
     on_fail: Callable[[], None] = field(repr=False, default=lambda: None)
     blocks_cluster: bool = False     # the cluster shows "updating" while it runs
     applied: bool = False
+    outcome: str | None = None       # "timeout" | "canceled": how it ends instead of success/fail
 
     def state(self) -> str:
-        return self.op.state()
+        state = self.op.state()
+        return self.outcome if self.outcome and state != slowop.RUNNING else state
 
 
 @dataclass
@@ -70,6 +79,9 @@ class Cluster:
     rrsa_enabled_at: float | None = None
     addons: dict = field(default_factory=dict)      # name -> AddonInstance (models_addons)
     tasks: list[Task] = field(default_factory=list)
+    updating_until: float = 0.0      # sandbox clock: `updating` after a ModifyCluster task
+    # Knob (tests): task kind -> "timeout" | "canceled", how the next tasks of that kind end.
+    task_outcomes: dict = field(default_factory=dict)
 
     # -- lazy state machine ---------------------------------------------------------------
     def settle(self) -> None:
@@ -79,11 +91,15 @@ class Cluster:
                 continue
             task.applied = True
             (task.on_success if task.state() == slowop.SUCCESS else task.on_fail)()
+            if task.blocks_cluster:
+                self.updating_until = max(self.updating_until, self.world.clock.ready_at(CLUSTER_SETTLE_SECONDS))
 
     @property
     def state(self) -> str:
         self.settle()
         if any(t.blocks_cluster and not t.applied for t in self.tasks):
+            return "updating"
+        if self.world is not None and self.world.clock.now() < self.updating_until:
             return "updating"
         return self.base_state
 
@@ -92,7 +108,7 @@ class Cluster:
         op = slowop.start(self.world, kind, seconds, error=error)
         task = Task(task_id="T-" + self.world.ids.hex(24), cluster_id=self.cluster_id, task_type=task_type,
                     op=op, created=self.world.clock.now(), on_success=on_success, on_fail=on_fail,
-                    blocks_cluster=blocks_cluster)
+                    blocks_cluster=blocks_cluster, outcome=self.task_outcomes.get(kind))
         self.tasks.append(task)
         self.settle()   # at clock scale 0 the work is done before the caller reads again
         return task
@@ -265,6 +281,8 @@ def describe_task(task: Task, cluster: Cluster, world) -> dict:
     if state == slowop.FAIL:
         code, message = task.op.error or ("TaskFailed", "The task failed.")
         body["error"] = {"code": code, "message": message}
+    elif state in EXTRA_TASK_OUTCOMES:   # [?] code and message: never seen on the wire
+        body["error"] = {"code": f"Task{state.capitalize()}", "message": f"The task ended: {state}."}
     return body
 
 

@@ -125,7 +125,8 @@ def _start(cluster: Cluster, kind: str, seconds: float, instances: list[AddonIns
     # the end one even when the task is done at once (clock scale 0).
     op = slowop.start(cluster.world, kind, seconds, error=op_error)
     task = Task(task_id="T-" + cluster.world.ids.hex(24), cluster_id=cluster.cluster_id, task_type=kind, op=op,
-                created=cluster.world.clock.now(), on_success=succeed, on_fail=fail)
+                created=cluster.world.clock.now(), on_success=succeed, on_fail=fail,
+                outcome=cluster.task_outcomes.get(kind))
     for addon in instances:
         addon.task = task
         _notify(cluster, addon, start_state)
