@@ -11,77 +11,28 @@ such rather than as "the role would be updated".
 from __future__ import annotations
 
 import fnmatch
-import importlib
-from typing import Any
 
 from acrx import facts
-from acrx.doctor.explain import FIX_ADDON, FIX_CONFIGMAP, FIX_NETWORK, FIX_POLICY, FIX_ROLES, FIX_RRSA
-from acrx.doctor.layers import Check, failed, passed, skipped
+from acrx.doctor.explain import FIX_ROLES, FIX_RRSA
+from acrx.doctor.layers import Check, failed, passed
 from acrx.errors import CloudError, PreflightError
 from acrx.kube.errors import KubeError
+from acrx.steps import registry
 
-# The ONE table from an address to the acrx command that applies it (first prefix that matches).
-FIX_BY_ADDRESS_PREFIX: tuple[tuple[str, str], ...] = (
-    ("cs.rrsa", FIX_RRSA),
-    ("ram.role.", FIX_ROLES),
-    ("ram.policy.cluster_assume", FIX_ROLES),
-    ("ram.policy_attachment.cluster_assume", FIX_ROLES),
-    ("ram.policy.registry_pull", FIX_POLICY),
-    ("ram.policy_attachment.registry_pull", FIX_POLICY),
-    ("ram.user.", FIX_POLICY),
-    ("ram.access_key.", FIX_POLICY),
-    ("cr.", FIX_NETWORK),
-    ("vpc.", FIX_NETWORK),
-    ("cen.", FIX_NETWORK),
-    ("pvtz.", FIX_NETWORK),
-    ("cs.addon.", FIX_ADDON),
-    ("k8s.pod.", FIX_ADDON),          # the helper pod replaced for the RRSA order trap
-    ("k8s.configmap.", FIX_CONFIGMAP),
-)
-
-# (package, step class names, the command that applies those steps), in apply order.
-STEP_SOURCES: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("acrx.steps.identity", ("RrsaStep",), FIX_RRSA),
-    ("acrx.steps.identity", ("RolesStep",), FIX_ROLES),
-    ("acrx.steps.identity", ("PolicyStep",), FIX_POLICY),
-    ("acrx.steps.network", ("NetworkStep",), FIX_NETWORK),
-    ("acrx.steps.addon", ("AddonStep",), FIX_ADDON),
-    ("acrx.steps.configmap", ("ConfigMapStep", "ConfigmapStep"), FIX_CONFIGMAP),
-)
+# Views of acrx.steps.registry, the one registry of steps: the table from an address to the acrx
+# command that applies it, and the steps in apply order. The steps are imported statically, so a
+# step that fails to load fails the doctor instead of becoming a skipped or passing layer.
+FIX_BY_ADDRESS_PREFIX: tuple[tuple[str, str], ...] = registry.fix_by_address_prefix()
+STEP_SOURCES: tuple[registry.StepSpec, ...] = registry.STEPS
 
 
 def fix_for_address(address: str) -> str | None:
-    for prefix, command in FIX_BY_ADDRESS_PREFIX:
-        if address == prefix or address.startswith(prefix):
-            return command
-    return None
+    return registry.fix_for_address(address)
 
 
-def _make_step(cls, config):
-    """Steps take the network mode (NetworkStep) or nothing; a config-taking step is accepted too."""
-    attempts = ((config.network.mode,), (), (config,)) if cls.__name__ == "NetworkStep" else ((), (config,))
-    last: Exception | None = None
-    for args in attempts:
-        try:
-            return cls(*args)
-        except TypeError as exc:
-            last = exc
-    raise TypeError(f"cannot build {cls.__name__}: {last}")
-
-
-def load_steps(config) -> list[tuple[Any | None, str, str]]:
-    """[(step or None, label, fix command)]; None when that step's package is not installed."""
-    out = []
-    for package, names, command in STEP_SOURCES:
-        label = names[0]
-        try:
-            module = importlib.import_module(package)
-        except ImportError:
-            out.append((None, label, command))
-            continue
-        cls = next((getattr(module, n) for n in names if hasattr(module, n)), None)
-        out.append((_make_step(cls, config) if cls is not None else None, label, command))
-    return out
+def _make_step(spec: registry.StepSpec, config):
+    """The step of one registry entry, built as setup builds it."""
+    return spec.build(config.network.mode)
 
 
 def _change_check(change, run) -> Check:
@@ -96,13 +47,10 @@ def check_steps(run) -> list[Check]:
     """Each step's preflight, then its planner, read-only. The changes are not put into one Plan:
     a step planned alone may refer to another step's change, which only `apply` needs resolved."""
     checks: list[Check] = []
-    for step, label, command in load_steps(run.config):
-        if label == "RrsaStep" and run.config.mode != "rrsa":
-            continue   # only rrsa mode uses it
-        if step is None:
-            checks.append(skipped(label, f"this acrx has no {label}; `{command}` is not available"))
-            continue
-        name = getattr(step, "name", label)
+    for spec in STEP_SOURCES:
+        if spec.modes is not None and run.config.mode not in spec.modes:
+            continue   # e.g. RRSA: only rrsa mode uses it
+        step, name, command = _make_step(spec, run.config), spec.name, spec.fix
         run.say(f"control plane: reading {name}")
         try:
             step.preflight(run.ctx)

@@ -12,12 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-FIX_ROLES = "acrx roles apply"
-FIX_POLICY = "acrx policy attach"
-FIX_NETWORK = "acrx network apply"
-FIX_ADDON = "acrx addon install"
-FIX_CONFIGMAP = "acrx configmap apply"
-FIX_RRSA = "acrx rrsa enable"
+# The command that applies each step, as the step registry names it.
+from acrx.steps.registry import (FIX_ADDON, FIX_CONFIGMAP, FIX_NETWORK, FIX_POLICY,  # noqa: F401
+                                 FIX_ROLES, FIX_RRSA)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from acrx.steps.outputs import Outputs
+
 
 @dataclass(frozen=True)
 class StepOptions:
@@ -37,6 +39,7 @@ class StepContext:
         self._lock = threading.RLock()
         self._kube_factory = kube_factory
         self._kube = None
+        self.outputs = Outputs()   # typed values a plan hands to later steps (acrx.steps.outputs)
 
     # -- memoised reads -------------------------------------------------------------------
     def memo(self, key: str, read: Callable[[], Any]) -> Any:

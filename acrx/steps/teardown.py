@@ -1,7 +1,7 @@
 """Every destroy planner in one plan, for `acrx destroy`, with the order between stages reversed.
 
-Setup configures the component after the identity it names (acrx.steps.setup.STAGE_AFTER);
-destroy undoes it the other way round: acrx's ConfigMap keys first, then the addon, then the
+Setup configures the component after the identity it names; destroy undoes it the other way
+round (acrx.steps.registry derives DESTROY_AFTER from setup's order): acrx's ConfigMap keys first, then the addon, then the
 roles, policies and user the helper used, so the helper never runs on a half-removed chain. The
 network stage depends on nothing and runs alongside. Within a stage, each planner orders its own
 deletes (routes before the peering, detachments before the policy, ...).
@@ -14,17 +14,13 @@ from typing import Any, Callable, Iterable
 
 from acrx.plan.change import Change
 from acrx.plan.plan import Plan
+from acrx.steps import registry
 from acrx.steps.base import plan_meta
 from acrx.steps.context import StepContext
 from acrx.steps.setup import order_stages
 
 # stage -> the stages whose deletes must be done before its own
-DESTROY_AFTER = {
-    "configmap": (),
-    "addon": ("configmap",),
-    "identity": ("configmap", "addon"),
-    "network": (),
-}
+DESTROY_AFTER = registry.destroy_after()
 
 
 @dataclass(frozen=True)
@@ -46,17 +42,10 @@ class DestroyStep:
 
 
 def destroy_steps(config=None) -> list[DestroyStep]:
-    """The destroy steps. `config` is accepted for symmetry with setup_steps: every planner looks
-    for what any mode or network may have made, so the list does not depend on it."""
-    from acrx.steps.addon import destroy as addon
-    from acrx.steps.configmap import destroy as configmap
-    from acrx.steps.identity import destroy as identity
-    from acrx.steps.network import destroy as network
-
-    return [DestroyStep("configmap", configmap.plan_destroy, configmap.destroy_handlers),
-            DestroyStep("addon", addon.plan_destroy, addon.destroy_handlers),
-            DestroyStep("identity", identity.plan_destroy, identity.destroy_handlers),
-            DestroyStep("network", network.plan_destroy, network.destroy_handlers)]
+    """The destroy steps, in the registry's destroy order. `config` is accepted for symmetry with
+    setup_steps: every planner looks for what any mode or network may have made, so the list does
+    not depend on it."""
+    return [DestroyStep(spec.name, spec.planner, spec.handlers) for spec in registry.DESTROYERS]
 
 
 def plan_destroy_all(ctx: StepContext, steps: Iterable[DestroyStep]) -> Plan:

@@ -110,26 +110,24 @@ def _access_key(config: "AcrxConfig", allow_plaintext: bool, err) -> tuple[str, 
 
 def registry_entries(config: "AcrxConfig", *, cluster_uid: Optional[str], registry_uid: Optional[str],
                      access_key: Optional[tuple[str, str]] = None) -> list[dict]:
-    """acr-registry-info entries for every registry, resolved offline."""
-    from acrx.render.configmap import registry_info_entry
+    """acr-registry-info entries for every registry, resolved offline, by the one function setup
+    uses (acrx.steps.addon.entries.build_entries). Offline, acrx knows one AccessKey (from the
+    environment): an entry takes the key of its own account, so access-key mode renders one
+    registry account only."""
+    from acrx.steps.addon.entries import build_entries
 
-    mode = config.mode
-    rrsa_role = provider = None
-    if mode == "rrsa":
-        uid_a = _cluster_uid(config, cluster_uid)
-        rrsa_role = facts.role_arn(uid_a, config.cluster_role_name)
-        provider = facts.oidc_provider_arn(uid_a, config.cluster.id)
-    entries = []
-    for index, reg in enumerate(config.registries):
-        assume_arn = None
-        if mode != "access-key":
-            assume_arn = facts.role_arn(_registry_uid(config, reg, registry_uid), config.registry_role_name)
-        key_id, secret = access_key or (None, None)
-        entries.append(registry_info_entry(
-            mode, instance_id=reg.instance_id, region=reg.region, domains=_domains(reg, index),
-            expire_duration=reg.expire_duration, assume_role_arn=assume_arn, rrsa_role_arn=rrsa_role,
-            oidc_provider_arn=provider, access_key_id=key_id, access_key_secret=secret))
-    return entries
+    access_keys = None
+    if access_key is not None:
+        aliases = list(dict.fromkeys(reg.account for reg in config.registries))
+        if len(aliases) > 1:
+            raise UsageError(f"access-key mode needs one AccessKey per registry account ({', '.join(aliases)}), "
+                             "and offline acrx knows only the one in the environment",
+                             field="registries", hint="run `acrx configmap apply --dry-run`, which reads each "
+                                                      "account's key")
+        access_keys = {aliases[0]: access_key}
+    return build_entries(config, cluster_uid=lambda: _cluster_uid(config, cluster_uid),
+                         registry_uid=lambda reg: _registry_uid(config, reg, registry_uid),
+                         domains=lambda index: _domains(config.registries[index], index), access_keys=access_keys)
 
 
 @render_app.command("trust-policy")

@@ -7,7 +7,7 @@ known before the identity steps have run.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Mapping
 
 from acrx import facts
 from acrx.errors import PreflightError
@@ -33,29 +33,34 @@ def registry_domains(ctx, index: int) -> list[str]:
     return facts.default_domains(name, reg.region)
 
 
-def rrsa_arns(ctx) -> tuple[str, str]:
-    """(cluster role ARN, OIDC provider ARN) in the cluster account."""
-    config = ctx.config
-    uid_a = ctx.uid(config.cluster.account)
-    return facts.role_arn(uid_a, config.cluster_role_name), facts.oidc_provider_arn(uid_a, config.cluster.id)
-
-
-def registry_entries(ctx, *, access_key: tuple[Any, Any] | None = None) -> list[dict]:
-    """One entry per registry, with exactly the keys the mode uses. In access-key mode
-    `access_key` is (id, secret), each a str, Ref or Sensitive; they are put in as given."""
-    config = ctx.config
+def build_entries(config, *, cluster_uid: Callable[[], str], registry_uid: Callable[[Any], str],
+                  domains: Callable[[int], list[str]],
+                  access_keys: Mapping[str, tuple[Any, Any]] | None = None) -> list[dict]:
+    """One entry per registry, with exactly the keys the mode uses; the only place that builds
+    them, online (registry_entries) and offline (`acrx render`). The callables resolve uids and
+    domains the caller's way. In access-key mode `access_keys` maps each registry account alias
+    to its (id, secret), each a str, Ref or Sensitive: an entry gets the key of its own account."""
     mode = config.mode
     rrsa_role = provider = None
     if mode == "rrsa":
-        rrsa_role, provider = rrsa_arns(ctx)
+        uid_a = cluster_uid()
+        rrsa_role, provider = facts.role_arn(uid_a, config.cluster_role_name), facts.oidc_provider_arn(uid_a, config.cluster.id)
     entries = []
     for index, reg in enumerate(config.registries):
-        assume = None
+        assume = key_id = secret = None
         if mode != "access-key":
-            assume = facts.role_arn(ctx.uid(reg.account), config.registry_role_name)
-        key_id, secret = access_key or (None, None)
+            assume = facts.role_arn(registry_uid(reg), config.registry_role_name)
+        elif access_keys is not None:
+            key_id, secret = access_keys[reg.account]
         entries.append(registry_info_entry(
-            mode, instance_id=reg.instance_id, region=reg.region, domains=registry_domains(ctx, index),
+            mode, instance_id=reg.instance_id, region=reg.region, domains=domains(index),
             expire_duration=reg.expire_duration, assume_role_arn=assume, rrsa_role_arn=rrsa_role,
             oidc_provider_arn=provider, access_key_id=key_id, access_key_secret=secret))
     return entries
+
+
+def registry_entries(ctx, *, access_keys: Mapping[str, tuple[Any, Any]] | None = None) -> list[dict]:
+    """The entries from the live accounts (uids read once a run, domains from the instances)."""
+    return build_entries(ctx.config, cluster_uid=lambda: ctx.uid(ctx.config.cluster.account),
+                         registry_uid=lambda reg: ctx.uid(reg.account),
+                         domains=lambda index: registry_domains(ctx, index), access_keys=access_keys)

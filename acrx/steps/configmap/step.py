@@ -5,10 +5,10 @@ acr-registry-info, rrsa) are compared and written; every other key of the Config
 (the write is a strategic-merge patch of those keys; a managed key the config no longer wants
 is removed with null).
 
-Access-key mode puts a registry AccessKey into acr-registry-info. Its secret comes from, in
-order: the `ram.access_key.registry` change of the same plan (a Ref, when the step is built with
-`access_key_in_plan=True`), the environment variables the config names, or the live ConfigMap
-when its customAccessKey is a key of acrx's RAM user. It is Sensitive everywhere: the plan, the
+Access-key mode puts a registry AccessKey into each entry of acr-registry-info: the key of acrx's
+RAM user in that entry's account. Per account its secret comes from, in order: the key the same
+plan creates (an AccessKeyOutput the identity step publishes; a Ref), the environment variables
+the config names, or the live ConfigMap when its customAccessKey is a key of acrx's RAM user. It is Sensitive everywhere: the plan, the
 journal and JSON show "(sensitive)", and the YAML holding it is rendered only inside the handler.
 """
 
@@ -20,14 +20,15 @@ from typing import Any
 from acrx import facts
 from acrx.errors import PreflightError
 from acrx.kube.errors import KubeError
-from acrx.plan.change import Action, Change, Ref, Sensitive
+from acrx.plan.change import Action, Change, Sensitive
 from acrx.steps.addon.entries import registry_entries
 from acrx.steps.configmap.compare import (LIVE_SECRET_SOURCE, MANAGED_KEYS, desired_view, live_view,
                                           parse_yaml, reveal, same_value)
+from acrx.steps.identity.names import registry_aliases
+from acrx.steps.outputs import AccessKeyOutput
 
 KIND = "k8s.configmap"
 ADDRESS = f"k8s.configmap.{facts.CONFIGMAP_NAMESPACE}/{facts.CONFIGMAP_NAME}"
-ACCESS_KEY_ADDRESS = "ram.access_key.registry"
 
 
 def live_configmap(ctx) -> dict | None:
@@ -35,52 +36,80 @@ def live_configmap(ctx) -> dict | None:
                     lambda: ctx.kube().get_configmap(facts.CONFIGMAP_NAMESPACE, facts.CONFIGMAP_NAME))
 
 
-def _acrx_key_ids(ctx) -> set[str]:
-    """AccessKey ids of acrx's RAM user in the (first) registry account; empty if it has none."""
+def _acrx_key_ids(ctx, alias: str) -> set[str]:
+    """AccessKey ids of acrx's RAM user in registry account `alias`; empty if it has none."""
     from acrx.errors import CloudError
 
-    config = ctx.config
-    api = ctx.session.account(config.registry.account).ram_api
+    api = ctx.session.account(alias).ram_api
     try:
-        return {k.access_key_id for k in api.list_access_keys(config.access_key_user_name)}
+        return {k.access_key_id for k in api.list_access_keys(ctx.config.access_key_user_name)}
     except CloudError as exc:
         if exc.http_status == 404 or "NotExist" in (exc.code or "") or "NotFound" in (exc.code or ""):
             return set()
         raise
 
 
-def access_key_source(ctx, access_key_in_plan: bool) -> tuple[Any, Any]:
-    """(AccessKey id, secret) for access-key mode; the secret is a Sensitive or a Ref."""
-    if access_key_in_plan:
-        return (Ref(ACCESS_KEY_ADDRESS, "access_key_id", "the new AccessKey id"),
-                Ref(ACCESS_KEY_ADDRESS, "access_key_secret", "the new AccessKey secret"))
+def _live_key(ctx, alias: str) -> tuple[str, Sensitive] | None:
+    """A key of acrx's user in `alias` that the live ConfigMap already holds, with its secret."""
+    live = live_configmap(ctx)
+    entries = parse_yaml(((live or {}).get("data") or {}).get(facts.CM_REGISTRY_INFO) or "")
+    if not isinstance(entries, list):
+        return None
+    owned = None
+    for entry in entries:
+        if isinstance(entry, dict) and entry.get(facts.RI_ACCESS_KEY_ID) and entry.get(facts.RI_ACCESS_KEY_SECRET):
+            owned = owned if owned is not None else _acrx_key_ids(ctx, alias)
+            if str(entry[facts.RI_ACCESS_KEY_ID]) in owned:
+                return (str(entry[facts.RI_ACCESS_KEY_ID]),
+                        Sensitive(str(entry[facts.RI_ACCESS_KEY_SECRET]), source=LIVE_SECRET_SOURCE))
+    return None
+
+
+def access_keys(ctx) -> dict[str, tuple[Any, Any]]:
+    """{registry account alias: (AccessKey id, secret)} for access-key mode; each secret is a
+    Sensitive or a Ref. Per account, in order: the key this plan creates there (an
+    AccessKeyOutput of the policy step), the key the environment names (with one registry account,
+    or when it is a key of acrx's user in that account), a key of acrx's user the live ConfigMap
+    already holds."""
+    aliases = registry_aliases(ctx.config)
+    created = {out.account: out for out in ctx.outputs.of(AccessKeyOutput)}
     names = ctx.config.addon.access_key
     key_id = os.environ.get(names.access_key_id_env)
     secret = os.environ.get(names.access_key_secret_env)
-    if key_id and secret:
-        return key_id, Sensitive(secret, source=f"env:{names.access_key_secret_env}")
-    live = live_configmap(ctx)
-    entries = parse_yaml(((live or {}).get("data") or {}).get(facts.CM_REGISTRY_INFO) or "")
-    if isinstance(entries, list):
-        owned = None
-        for entry in entries:
-            if isinstance(entry, dict) and entry.get(facts.RI_ACCESS_KEY_ID) and entry.get(facts.RI_ACCESS_KEY_SECRET):
-                owned = owned if owned is not None else _acrx_key_ids(ctx)
-                if str(entry[facts.RI_ACCESS_KEY_ID]) in owned:
-                    return (str(entry[facts.RI_ACCESS_KEY_ID]),
-                            Sensitive(str(entry[facts.RI_ACCESS_KEY_SECRET]), source=LIVE_SECRET_SOURCE))
+    found: dict[str, tuple[Any, Any]] = {}
+    for alias in aliases:
+        if alias in created:
+            found[alias] = (created[alias].key_id, created[alias].secret)
+        elif key_id and secret and (len(aliases) == 1 or key_id in _acrx_key_ids(ctx, alias)):
+            found[alias] = (key_id, Sensitive(secret, source=f"env:{names.access_key_secret_env}"))
+        else:
+            live = _live_key(ctx, alias)
+            if live is None:
+                raise _no_key(ctx, alias, several=len(aliases) > 1, key_id=key_id, secret=secret)
+            found[alias] = live
+    return found
+
+
+def _no_key(ctx, alias: str, *, several: bool, key_id, secret) -> PreflightError:
+    names = ctx.config.addon.access_key
+    user = ctx.config.access_key_user_name
     missing = [n for n, v in ((names.access_key_id_env, key_id), (names.access_key_secret_env, secret)) if not v]
-    raise PreflightError(
-        f"access-key mode needs the registry AccessKey: environment variable {', '.join(missing)} is not set, "
-        f"and the live ConfigMap holds no key of RAM user {ctx.config.access_key_user_name}",
+    if missing:
+        env = f"environment variable {', '.join(missing)} is not set"
+    else:
+        env = f"the AccessKey in ${names.access_key_id_env} is not a key of RAM user {user} in account {alias!r}"
+    where = f" in registry account {alias!r}" if several else ""
+    return PreflightError(
+        f"access-key mode needs the registry AccessKey{where}: {env}, and the live ConfigMap holds no key of "
+        f"RAM user {user}{where}",
         hint="export the AccessKey id and secret under the names in addon.access_key, or create the key "
              "with the identity step in the same run")
 
 
-def desired_values(ctx, access_key_in_plan: bool) -> dict[str, Any]:
+def desired_values(ctx) -> dict[str, Any]:
     """Each managed key acrx wants, in parsed form (registry entries as a list, rrsa as a map)."""
     config = ctx.config
-    access_key = access_key_source(ctx, access_key_in_plan) if config.mode == "access-key" else None
+    keys = access_keys(ctx) if config.mode == "access-key" else None
     addon = config.addon
     wanted: dict[str, Any] = {
         facts.CM_SERVICE_ACCOUNT: ",".join(addon.service_accounts),
@@ -89,7 +118,7 @@ def desired_values(ctx, access_key_in_plan: bool) -> dict[str, Any]:
     }
     if addon.notify_email:
         wanted[facts.CM_NOTIFY_EMAIL] = addon.notify_email
-    wanted[facts.CM_REGISTRY_INFO] = registry_entries(ctx, access_key=access_key)
+    wanted[facts.CM_REGISTRY_INFO] = registry_entries(ctx, access_keys=keys)
     if config.mode == "rrsa":
         wanted[facts.CM_RRSA] = {"enable": True}
     return wanted
@@ -97,9 +126,6 @@ def desired_values(ctx, access_key_in_plan: bool) -> dict[str, Any]:
 
 class ConfigMapStep:
     name = "configmap"
-
-    def __init__(self, access_key_in_plan: bool = False):
-        self.access_key_in_plan = access_key_in_plan
 
     def preflight(self, ctx) -> None:
         if ctx.config.addon_flavour != "self-managed":
@@ -114,7 +140,7 @@ class ConfigMapStep:
         config = ctx.config
         if config.addon_flavour != "self-managed":
             return []   # the managed edition takes its settings from the addon config
-        wanted = desired_values(ctx, self.access_key_in_plan)
+        wanted = desired_values(ctx)
         live = live_configmap(ctx)
         addon = config.addon
         data = {"namespace": facts.CONFIGMAP_NAMESPACE, "name": facts.CONFIGMAP_NAME,

@@ -16,11 +16,12 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from acrx.errors import PreflightError
-from acrx.plan.change import Change
+from acrx.plan.change import Change, Ref
 from acrx.steps.identity import access_key, names, policies, roles, rrsa, state
 from acrx.steps.identity.preflight import identity_preflight
+from acrx.steps.outputs import AccessKeyOutput
 
-__all__ = ["RrsaStep", "RolesStep", "PolicyStep", "identity_handlers", "IDENTITY_STEPS"]
+__all__ = ["RrsaStep", "RolesStep", "PolicyStep", "identity_handlers", "access_key_outputs", "IDENTITY_STEPS"]
 
 
 def identity_handlers(ctx) -> dict[str, Any]:
@@ -100,6 +101,23 @@ class PolicyStep(_IdentityStep):
 
     def plan(self, ctx) -> list[Change]:
         return access_key.plan(ctx) + policies.plan_pull(ctx)
+
+
+def access_key_outputs(ctx, changes: list[Change]) -> list[AccessKeyOutput]:
+    """The AccessKeys the policy step's changes make, one per registry account: a key change whose
+    secret is known only after apply is one this plan creates."""
+    config = ctx.config
+    by_address = {c.address: c for c in changes}
+    published = []
+    for alias in names.registry_aliases(config):
+        change = by_address.get(names.access_key_address(config, alias))
+        after = change.after if change is not None and isinstance(change.after, dict) else {}
+        key_id, secret = after.get(access_key.ACCESS_KEY_ID), after.get(access_key.ACCESS_KEY_SECRET)
+        if isinstance(key_id, Ref) and isinstance(secret, Ref):
+            published.append(AccessKeyOutput(
+                alias, Ref(key_id.address, key_id.attribute, "the new AccessKey id"),
+                Ref(secret.address, secret.attribute, "the new AccessKey secret")))
+    return published
 
 
 IDENTITY_STEPS = (RrsaStep, RolesStep, PolicyStep)
