@@ -79,10 +79,18 @@ def test_condition_values_keep_their_case_and_keys_do_not():
 
 
 def test_resources_keep_their_case():
+    lower = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "cr:PullRepository",
+                                            "Resource": "acs:cr:*:1:repository/cri-x/team/*"}]}
+    upper = json.loads(json.dumps(lower).replace("team", "TEAM"))
+    assert not policies_equal(lower, upper)
+
+
+def test_role_names_in_resources_fold_as_ram_folds_them():
+    # Role names are case-insensitive in RAM, and STS writes them lower-cased (issue 13 item 7).
     lower = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                             "Resource": "acs:ram:*:1:role/abc"}]}
     upper = json.loads(json.dumps(lower).replace("role/abc", "role/ABC"))
-    assert not policies_equal(lower, upper)
+    assert policies_equal(lower, upper)
 
 
 def test_canonical_keeps_case_for_display():

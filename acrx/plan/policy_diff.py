@@ -12,6 +12,8 @@ import json
 from fnmatch import fnmatchcase
 from typing import Any, Iterable, Mapping
 
+from acrx.cloud.arns import fold_role_arn
+
 PolicyInput = str | Mapping[str, Any]
 
 _LIST_KEYS = ("Action", "NotAction", "Resource", "NotResource")
@@ -44,11 +46,16 @@ def _strings(value: Any, *, fold: bool) -> list[str]:
     return sorted(out)
 
 
+def _role_names_folded(values: list[str], *, fold: bool) -> list[str]:
+    # Role names are case-insensitive in RAM and STS writes them lower-cased (cloud/arns.py).
+    return sorted({fold_role_arn(v) for v in values}) if fold else values
+
+
 def _principal(value: Any, *, fold: bool) -> Any:
     if isinstance(value, str):
-        return {"*": ["*"]} if value.strip() == "*" else {"RAM": [value.strip()]}
+        value = {"*": ["*"]} if value.strip() == "*" else {"RAM": [value.strip()]}
     if isinstance(value, Mapping):
-        return {str(k): _strings(v, fold=False) for k, v in sorted(value.items())}
+        return {str(k): _role_names_folded(_strings(v, fold=False), fold=fold) for k, v in sorted(value.items())}
     return value
 
 
@@ -70,8 +77,11 @@ def _statement(raw: Mapping[str, Any], *, fold: bool) -> dict[str, Any]:
     stmt: dict[str, Any] = {}
     for key, value in raw.items():
         if key in _LIST_KEYS:
-            # Actions are case-insensitive in RAM; resources (ARNs) keep their case.
+            # Actions are case-insensitive in RAM; resources (ARNs) keep their case, except the
+            # role name of a role ARN (RAM role names are case-insensitive).
             stmt[key] = _strings(value, fold=fold and key in ("Action", "NotAction"))
+            if key in ("Resource", "NotResource"):
+                stmt[key] = _role_names_folded(stmt[key], fold=fold)
         elif key in ("Principal", "NotPrincipal"):
             stmt[key] = _principal(value, fold=fold)
         elif key == "Condition":

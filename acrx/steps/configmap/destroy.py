@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from acrx import facts
+from acrx.cloud.arns import role_name_is
 from acrx.kube.errors import KubeError
 from acrx.plan.change import Action, Change
 from acrx.steps.configmap.compare import MANAGED_KEYS, parse_yaml
@@ -30,7 +31,7 @@ def is_acrx_entry(ctx, entry: Any) -> bool:
     if entry.get(facts.RI_INSTANCE_ID) not in {r.instance_id for r in config.registries}:
         return False
     role_arn = str(entry.get(facts.RI_ASSUME_ROLE_ARN) or "")
-    return role_arn.endswith(f":role/{config.registry_role_name}") or bool(entry.get(facts.RI_ACCESS_KEY_ID))
+    return role_name_is(role_arn, config.registry_role_name) or bool(entry.get(facts.RI_ACCESS_KEY_ID))
 
 
 def split_entries(ctx, entries: Any) -> tuple[list, list]:

@@ -9,6 +9,7 @@ succeeds. Waits back off inside a budget and say what they wait for.
 from __future__ import annotations
 
 from acrx.cloud import errors as cloud_errors
+from acrx.cloud.arns import same_role_arn
 from acrx.errors import CloudError
 
 
@@ -27,7 +28,7 @@ def probe_alias(ctx, trusted_arn: str | None, aliases: list[str]) -> str | None:
         return None
     for alias in dict.fromkeys(aliases):
         identity = ctx.memo(f"sts:{alias}:caller", lambda a=alias: ctx.session.account(a).sts_api.caller_identity())
-        if _assumed_role_arn(identity) == trusted_arn:
+        if same_role_arn(_assumed_role_arn(identity), trusted_arn):   # STS lower-cases role names
             return alias
     return None
 

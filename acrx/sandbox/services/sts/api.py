@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from acrx.sandbox.core.routing import Router
-from acrx.sandbox.services.sts.models import Session, caller_identity, find_role
+from acrx.sandbox.services.sts.models import Session, caller_identity, find_role, wire_arn
 
 router = Router("sts", "2015-04-01", product="sts", global_service=True)
 
@@ -20,7 +20,8 @@ def _session_view(session: Session) -> dict:
     return {
         "Credentials": {"AccessKeyId": cred.access_key_id, "AccessKeySecret": cred.secret,
                         "SecurityToken": cred.security_token, "Expiration": session.expiration},
-        "AssumedRoleUser": {"Arn": principal.arn, "AssumedRoleId": f"{principal.role_id}:{principal.session}"},
+        "AssumedRoleUser": {"Arn": wire_arn(principal.arn),
+                            "AssumedRoleId": f"{principal.role_id}:{principal.session}"},
     }
 
 

@@ -181,9 +181,25 @@ def find_role(world, role_arn: str):
     return role
 
 
+def wire_arn(arn: str) -> str:
+    """An ARN as STS writes it: the role name lower-cased.
+
+    Real AssumeRole output has `AssumedRoleUser.Arn` = `acs:ram::<uid>:role/aliyunosstokengeneratorrole/
+    <session>` for the role documented as AliyunOSSTokenGeneratorRole, and STS errors quote
+    `...:role/aliyuncsdefaultrole` (real-cloud-audit #17). GetCallerIdentity's casing was not seen:
+    [?] the stricter reading, lower case there too. Role names in RAM are case-insensitive.
+    """
+    for marker in (":assumed-role/", ":role/"):
+        head, found, rest = arn.partition(marker)
+        if found:
+            name, slash, tail = rest.partition("/")
+            return f"{head}{marker}{name.lower()}{slash}{tail}"
+    return arn
+
+
 def caller_identity(world, principal: Principal) -> dict:
     """GetCallerIdentity's fields for the signing principal."""
-    body = {"AccountId": principal.account, "Arn": principal.arn}
+    body = {"AccountId": principal.account, "Arn": wire_arn(principal.arn)}
     if principal.kind == "root":
         body.update(IdentityType="Account", PrincipalId=principal.account, UserId=principal.account)
     elif principal.kind == "user":
