@@ -26,12 +26,14 @@ pytestmark = pytest.mark.timeout(240)
 
 SECOND = "registry2"
 NAMESPACE = "team"
+# addon.access_key names of this test's own, so no default name or account source can interfere
+AK_ID_ENV, AK_SECRET_ENV = "C1_TEST_ADDON_AK_ID", "C1_TEST_ADDON_AK_SECRET"
 
 
 @pytest.fixture(autouse=True)
 def _state_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("ACRX_STATE_DIR", str(tmp_path / "state"))
-    for var in ("ACRX_REGISTRY_ACCESS_KEY_ID", "ACRX_REGISTRY_ACCESS_KEY_SECRET"):
+    for var in (AK_ID_ENV, AK_SECRET_ENV):
         monkeypatch.delenv(var, raising=False)
 
 
@@ -54,6 +56,7 @@ def seed_second_registry(sb) -> dict:
                   f"export {prefix}_ACCESS_KEY_SECRET={account.root_key.secret}\n")
     sb.write_config(
         mode="access-key", network="peering",
+        addon={"access_key": {"access_key_id_env": AK_ID_ENV, "access_key_secret_env": AK_SECRET_ENV}},
         accounts={SECOND: {"uid": account.uid, "env": {"access_key_id": f"{prefix}_ACCESS_KEY_ID",
                                                         "access_key_secret": f"{prefix}_ACCESS_KEY_SECRET"}}},
         registries=[{"account": "registry", "instance_id": sb.seeded.instance_id, "region": region,
@@ -171,8 +174,8 @@ def test_offline_render_refuses_one_key_for_two_accounts(tmp_path, run_cli, monk
     it says so instead of putting that key into the other account's entry."""
     with running_sandbox(tmp_path, mode="access-key", network="peering") as sb:
         seed_second_registry(sb)
-        monkeypatch.setenv("ACRX_REGISTRY_ACCESS_KEY_ID", "LTAI-not-used")
-        monkeypatch.setenv("ACRX_REGISTRY_ACCESS_KEY_SECRET", "not-used")
+        monkeypatch.setenv(AK_ID_ENV, "LTAI-not-used")
+        monkeypatch.setenv(AK_SECRET_ENV, "not-used")
         result = run_cli("render", "configmap", "-f", sb.config_path, "--allow-plaintext-access-key")
         assert result.exit_code == 2, result.stdout + result.stderr
         assert "registries" in result.stderr and "one AccessKey per registry account" in result.stderr
