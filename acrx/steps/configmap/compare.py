@@ -81,9 +81,9 @@ def _entry_label(entry: Any, index: int, seen: set[str]) -> str:
     return label
 
 
-def show_registry_info(entries: Any, live_secret_ref: Mapping[str, Sensitive] | None = None) -> Any:
-    """Entries keyed by instance id, secrets masked. `live_secret_ref` maps a label to the
-    Sensitive already used on the other side, so an unchanged secret compares equal."""
+def show_registry_info(entries: Any) -> Any:
+    """Entries keyed by instance id, secrets masked (desired_view makes an unchanged secret
+    compare equal to the live one)."""
     if not isinstance(entries, list):
         return entries
     shown: dict[str, Any] = {}
