@@ -1,9 +1,9 @@
 """Every destroy planner in one plan, for `acrx destroy`, with the order between stages reversed.
 
 Setup configures the component after the identity it names; destroy undoes it the other way
-round (acrx.steps.registry derives DESTROY_AFTER from setup's order): acrx's ConfigMap keys first, then the addon, then the
-roles, policies and user the helper used, so the helper never runs on a half-removed chain. The
-network stage depends on nothing and runs alongside. Within a stage, each planner orders its own
+round (acrx.steps.registry derives DESTROY_AFTER from setup's order): acrx's ConfigMap keys
+first, then the addon, then the roles, policies and user the helper used, so the helper never
+runs on a half-removed chain. The network stage depends on nothing and runs alongside. Within a stage, each planner orders its own
 deletes (routes before the peering, detachments before the policy, ...).
 """
 
