@@ -155,7 +155,7 @@ def test_route_entry_pending_then_available_and_deleted(cloud):
     assert status() == []
     err = _error(lambda: client.delete_route_entry(
         m.DeleteRouteEntryRequest(region_id=REGION, route_entry_id=created.route_entry_id)))
-    assert err.code == "InvalidRouteEntry"
+    assert err.code == "InvalidRouteEntry.NotFound"
 
 
 def test_failed_route_task_disappears(cloud):

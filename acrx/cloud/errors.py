@@ -26,15 +26,43 @@ THROTTLING_PREFIXES = ("Throttling", "throttling")
 THROTTLING_CODES = frozenset({"ServiceUnavailable", "TooManyRequests", "QPSLimitExceeded",
                               "Throttling.User", "Throttling.Api", "Throttling.System",
                               "Rejected.Throttling", "System.Busy", "SystemBusy", "SLB_SERVICE_ERROR"})
+# "Busy" answers per action: the target was locked by another task and the server did nothing,
+# so even a create without a ClientToken may be sent again. From Terraform's retry lists:
+# route entries "do not support concurrence when creating or deleting" (resource_alicloud_route_entry.go
+# :122-171 create, :321-340 delete); CreateCen/CreateTransitRouter retry Operation.Blocking and
+# IncorrectStatus.Status (resource_alicloud_cen_instance.go, resource_alicloud_cen_transit_router.go);
+# VPC/peer attachments the IncorrectStatus.Vpc* family (resource_alicloud_cen_transit_router_vpc_attachment.go,
+# ..._peer_attachment.go); GrantInstanceToTransitRouter OperationFailed.TaskConflict
+# (resource_alicloud_cen_transit_router_grant_attachment.go); BindZoneVpc Zone.NotExists right after
+# AddZone (resource_alicloud_pvtz_zone_attachment.go). System.Busy is in THROTTLING_CODES above.
+ROUTE_BUSY_CODES = frozenset({"TaskConflict", "OperationConflict", "IncorrectRouteEntryStatus",
+                              "IncorrectVpcStatus", "IncorrectStatus.RouteTableStatus", "IncorrectStatus.VpcPeer",
+                              "LastTokenProcessing", "OperationFailed.DistibuteLock", "SystemBusy", "UnknownError"})
+CEN_CREATE_BUSY_CODES = frozenset({"Operation.Blocking", "IncorrectStatus.Status"})
+ATTACHMENT_BUSY_CODES = frozenset({"IncorrectStatus.VpcRouteTable", "IncorrectStatus.VpcSwitch",
+                                   "IncorrectStatus.VpcOrVswitch", "InstanceStatus.NotSupport",
+                                   "IncorrectStatus.Attachment", "IncorrectStatus.VpcResource",
+                                   "Operation.Blocking", "IncorrectStatus.Status"})
+BUSY_CODES_BY_ACTION = {
+    "vpc:CreateRouteEntry": ROUTE_BUSY_CODES, "vpc:DeleteRouteEntry": ROUTE_BUSY_CODES,
+    "cbn:CreateCen": CEN_CREATE_BUSY_CODES, "cbn:CreateTransitRouter": CEN_CREATE_BUSY_CODES,
+    "cbn:CreateTransitRouterVpcAttachment": ATTACHMENT_BUSY_CODES,
+    "cbn:CreateTransitRouterPeerAttachment": ATTACHMENT_BUSY_CODES,
+    "cbn:DeleteTransitRouterVpcAttachment": ATTACHMENT_BUSY_CODES,
+    "cbn:DeleteTransitRouterPeerAttachment": ATTACHMENT_BUSY_CODES,
+    "cbn:GrantInstanceToTransitRouter": frozenset({"OperationFailed.TaskConflict"}),
+    "pvtz:BindZoneVpc": frozenset({"Zone.NotExists"}),
+}
 # Codes that name a credentials problem rather than a missing resource, although they end in NotFound.
 _NOT_RESOURCE_CODES = ("InvalidAccessKeyId", "InvalidAction", "InvalidSecurityToken")
 # Codes that mean "no such thing" without saying NotFound. ParameterCenInstanceId is what
 # Terraform's provider treats as a missing CEN; ParameterInstanceId its missing transit router
 # (resource_alicloud_cen_transit_router.go:266); Zone.Invalid.Id / Zone.Invalid.UserId its missing
-# PrivateZone zone (service_alicloud_pvtz.go:29). The route-entry and grant-rule codes are [?]
-# (the sandbox's choice; the cloud's are undocumented), kept here so one line corrects them.
+# PrivateZone zone (service_alicloud_pvtz.go:29); InvalidRouteEntry.NotFound a deleted route
+# (resource_alicloud_route_entry.go; also matched by the NotFound rule below). A missing grant is
+# TF's generic NotFound / HTTP 404 rule, so no grant-specific code is listed.
 _GONE_CODES = frozenset({"ParameterCenInstanceId", "ParameterInstanceId", "Zone.Invalid.Id",
-                         "Zone.Invalid.UserId", "InvalidRouteEntry", "InvalidParameter.GrantRule"})
+                         "Zone.Invalid.UserId", "InvalidRouteEntry.NotFound"})
 # HTTP 404 is "not found" whatever the code says (TF `NotFoundError`, alicloud/errors.go:83-115),
 # except for a route the server does not know (an SDK/API mismatch, not a missing resource).
 _NOT_A_RESOURCE_404 = ("InvalidAction", "InvalidApi", "InvalidVersion")
@@ -229,6 +257,11 @@ def is_throttling(err) -> bool:
         getattr(err, "http_status", None) == 429
 
 
+def is_busy(err) -> bool:
+    """The action's target was busy with another task (BUSY_CODES_BY_ACTION): nothing was done."""
+    return _code(err) in BUSY_CODES_BY_ACTION.get(getattr(err, "action", None) or "", ())
+
+
 def is_server_error(err) -> bool:
     status = getattr(err, "http_status", None)
     return status is not None and status >= 500
@@ -240,7 +273,7 @@ def is_retryable(err, *, idempotent: bool = True) -> bool:
     A write that may have reached the server (a lost connection, a 5xx other than 503) is
     retried only when the caller says it is idempotent.
     """
-    if is_throttling(err):
+    if is_throttling(err) or is_busy(err):
         return True
     connection = getattr(err, "connection", None)
     if connection == "not_sent":

@@ -8,14 +8,16 @@ a preflight error (acrx never rewrites someone else's route).
 from __future__ import annotations
 
 import ipaddress
-import uuid
 
-from acrx import facts
 from acrx.errors import AcrxError, PreflightError
 from acrx.plan.change import Action, Change, Ref
+from acrx.steps import ownership
 from acrx.steps.network.discovery import vpc_api
+from acrx.steps.network.route_lock import table_lock
 
-MARK_TAGS = {facts.MARK_TAG_KEY: facts.MARK_TAG_VALUE}
+# The marks are defined in acrx.steps.ownership; the network planners import them from here.
+MARK_TAGS = ownership.TAGS
+marked_name, is_marked, keep_reason = ownership.marked_name, ownership.is_marked, ownership.keep_reason
 ROUTE_KIND = "vpc.route"
 
 
@@ -73,6 +75,11 @@ def plan_route(ctx, *, alias: str, region: str, table_id: str, destination: str,
 
 
 def apply_route(ctx, change, actx) -> dict:
+    with table_lock(change.data["route_table_id"]):   # one write per table at a time (route_lock.py)
+        return _apply_route(ctx, change, actx)
+
+
+def _apply_route(ctx, change, actx) -> dict:
     d = change.data
     api = vpc_api(ctx, d["alias"], d["region"])
     if not d.get("wait_only"):

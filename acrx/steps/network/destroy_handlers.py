@@ -10,12 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from acrx.steps.network.discovery import cbn_api, cr_api, pvtz_api, vpc_api, vpcpeer_api
+from acrx.steps.network.route_lock import table_lock
 
 
 def delete_route(ctx, d: dict) -> dict:
-    vpc_api(ctx, d["alias"], d["region"]).delete_route_entry(
-        d["route_table_id"], d["destination"], entry_id=d.get("route_entry_id"), next_hop_id=d.get("next_hop_id"),
-        missing_ok=True)
+    with table_lock(d["route_table_id"]):   # one write per table at a time (route_lock.py)
+        vpc_api(ctx, d["alias"], d["region"]).delete_route_entry(
+            d["route_table_id"], d["destination"], entry_id=d.get("route_entry_id"),
+            next_hop_id=d.get("next_hop_id"), missing_ok=True)
     ctx.forget(f"net:routes:{d['alias']}:{d['region']}:{d['route_table_id']}")
     return {"route_table_id": d["route_table_id"], "destination": d["destination"]}
 

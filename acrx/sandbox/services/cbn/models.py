@@ -239,7 +239,10 @@ class Backend:
     def revoke(self, *, region: str, vpc_id: str, cen_id: str) -> None:
         self._own_vpc(region, vpc_id)
         if self.grant_for(vpc_id, cen_id) is None:
-            raise ApiError("InvalidParameter.GrantRule", f"The VPC {vpc_id} is not granted to {cen_id}.", 400)
+            # [?] The cloud's code for revoking a missing grant is undocumented; Terraform's revoke
+            # treats it through its generic NotFoundError (HTTP 404 or a NotFound code:
+            # resource_alicloud_cen_transit_router_grant_attachment.go delete), so answer that form.
+            raise ApiError("ResourceNotFound.GrantRule", f"The VPC {vpc_id} is not granted to {cen_id}.", 404)
         if any(a.kind == "VPC" and a.vpc_id == vpc_id and a.cen_id == cen_id for a in all_attachments(self.world)):
             raise ApiError("IncorrectStatus.Attachment", "The VPC is still attached to the CEN; detach it first.", 400)
         self.grants = [g for g in self.grants if not (g.vpc_id == vpc_id and g.cen_id == cen_id)]

@@ -55,6 +55,7 @@ class RouteTable:
     owner_id: str
     created_at: float
     entries: list = field(default_factory=list)   # routes.RouteEntry, custom ones only
+    busy_until: float = 0.0      # a delete keeps the table's task lock this long (routes.py)
 
 
 @dataclass

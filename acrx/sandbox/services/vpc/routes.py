@@ -5,6 +5,14 @@ InvalidCidrBlock.Malformed, InvalidCidrBlock (destination in 100.64.0.0/10 or in
 InvalidCIDRBlock.Duplicate, InvalidNextHop.NotFound, ResourceNotFound.VpcPeer,
 IncorrectStatus.VpcPeer, InvalidAttachment.NotFound. New entries are Pending until the slow
 operation "route" finishes, then Available; a failed one disappears, as a failed async create does.
+
+A route table takes one write at a time: Terraform's route entry resource says entries "do not
+support concurrence when creating or deleting" nor "creating or deleting within 5 seconds
+frequently", serializes its writes and retries TaskConflict, OperationConflict,
+IncorrectRouteEntryStatus, ... (terraform-provider-alicloud resource_alicloud_route_entry.go:122-171,
+delete :321-340). Here a table is busy while one of its entries is Pending, and for ROUTE_SECONDS
+(scaled) after a delete; a write meanwhile answers TaskConflict, the first code of that list ([?]
+which of the listed codes the cloud sends in which case is undocumented).
 """
 
 from __future__ import annotations
@@ -95,17 +103,21 @@ def _check_next_hop(backend, table, next_hop_type: str, next_hop_id: str) -> Non
         raise ApiError("InvalidNextHop.NotFound", f"Specified next hop does not exist: {next_hop_id}.", 400)
 
 
+def _refuse_if_busy(backend, table) -> None:
+    """The route table's task lock (see the module docstring for the source)."""
+    pending = any(e.op is not None and e.op.state() == slowop.RUNNING for e in table.entries)
+    if pending or backend.world.clock.now() < table.busy_until:
+        raise ApiError("TaskConflict", f"The operation is failed because of task conflict: route table "
+                                       f"{table.route_table_id} is busy with another route entry operation.", 400)
+
+
 def create_entry(backend, *, route_table_id: str, destination: str, next_hop_type: str | None,
-                 next_hop_id: str | None, name: str = "", description: str = "",
-                 client_token: str | None = None) -> RouteEntry:
+                 next_hop_id: str | None, name: str = "", description: str = "") -> RouteEntry:
     table = backend.find_route_table(route_table_id)
     _prune_failed(table)
+    _refuse_if_busy(backend, table)
     net = network(destination)
     dest = str(net)
-    if client_token:
-        for entry in table.entries:
-            if entry.client_token == client_token:
-                return entry  # ClientToken idempotency: the same request answers the same entry
     if not next_hop_type:
         raise ApiError("InvalidNexthopTypeAndList.BothNull", "both nexthopType and nextHopList are null.", 400)
     if next_hop_type not in NEXT_HOP_TYPES:
@@ -132,22 +144,29 @@ def create_entry(backend, *, route_table_id: str, destination: str, next_hop_typ
 
 def delete_entry(backend, *, route_entry_id: str | None = None, route_table_id: str | None = None,
                  destination: str | None = None, next_hop_id: str | None = None) -> None:
+    # InvalidRouteEntry.NotFound: the code TF's delete treats as done (resource_alicloud_route_entry.go).
     if route_entry_id:
         for table in backend.route_tables.values():
             for entry in table.entries:
                 if entry.route_entry_id == route_entry_id:
-                    table.entries.remove(entry)
+                    _remove(backend, table, entry)
                     return
-        raise ApiError("InvalidRouteEntry", f"Specified routeEntry not exist: {route_entry_id}.", 400)
+        raise ApiError("InvalidRouteEntry.NotFound", f"Specified routeEntry not exist: {route_entry_id}.", 400)
     if not route_table_id or not destination:
         raise missing_parameter("RouteEntryId")
     table = backend.find_route_table(route_table_id)
     dest = str(network(destination))
     for entry in table.entries:
         if entry.destination == dest and (not next_hop_id or entry.next_hop_id == next_hop_id):
-            table.entries.remove(entry)
+            _remove(backend, table, entry)
             return
-    raise ApiError("InvalidRouteEntry", f"Specified routeEntry not exist: {dest} in {route_table_id}.", 400)
+    raise ApiError("InvalidRouteEntry.NotFound", f"Specified routeEntry not exist: {dest} in {route_table_id}.", 400)
+
+
+def _remove(backend, table, entry) -> None:
+    _refuse_if_busy(backend, table)
+    table.entries.remove(entry)
+    table.busy_until = backend.world.clock.ready_at(ROUTE_SECONDS)
 
 
 def entries_pointing_at(world, next_hop_id: str) -> list[RouteEntry]:
