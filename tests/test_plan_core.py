@@ -12,6 +12,10 @@ from acrx.plan.diff import ABSENT, diff_values
 from acrx.plan.plan import Plan, StalePlan
 
 
+CM_DATA = {"namespace": "kube-system", "name": "acr-configuration", "keys": ["acr-registry-info"],
+           "delete_configmap": False}
+
+
 def ch(address, action="create", deps=(), account=None, before=None, after=None, **kw):
     if action in ("no-op", "replace") and "reason" not in kw:
         kw["reason"] = "because"
@@ -126,15 +130,28 @@ def test_by_account_groups_in_first_seen_order():
     assert [c.address for c in groups["registry"]] == ["r1", "r2"]
 
 
-def test_fingerprint_depends_on_address_action_before_only():
-    base = [ch("a", "update", before={"v": 1}, after={"v": 2}), ch("b")]
+def test_fingerprint_covers_the_whole_change_and_the_settings():
+    base = [ch("a", "update", before={"v": 1}, after={"v": 2}, data={"doc": {"Action": "cr:Pull"}}), ch("b")]
     fp = Plan(base).fingerprint
     assert len(fp) == 64 and fp == Plan(list(base), {"when": "other meta"}).fingerprint
-    # The desired side may differ (e.g. a Ref resolved later): same observed world, same print.
-    assert Plan([ch("a", "update", before={"v": 1}, after={"v": 3}), ch("b")]).fingerprint == fp
-    assert Plan([ch("a", "update", before={"v": 9}, after={"v": 2}), ch("b")]).fingerprint != fp
-    assert Plan([ch("a", "replace", before={"v": 1}), ch("b")]).fingerprint != fp
-    assert Plan([ch("a2", "update", before={"v": 1}), ch("b")]).fingerprint != fp
+    variants = [
+        [ch("a", "update", before={"v": 1}, after={"v": 3}, data={"doc": {"Action": "cr:Pull"}}), ch("b")],
+        [ch("a", "update", before={"v": 9}, after={"v": 2}, data={"doc": {"Action": "cr:Pull"}}), ch("b")],
+        [ch("a", "update", before={"v": 1}, after={"v": 2}, data={"doc": {"Action": "*"}}), ch("b")],
+        [ch("a", "replace", before={"v": 1}, after={"v": 2}, data={"doc": {"Action": "cr:Pull"}}), ch("b")],
+        [ch("a2", "update", before={"v": 1}, after={"v": 2}, data={"doc": {"Action": "cr:Pull"}}), ch("b")],
+        [ch("a", "update", before={"v": 1}, after={"v": 2}, data={"doc": {"Action": "cr:Pull"}},
+            account="registry"), ch("b")],
+        [ch("a", "update", before={"v": 1}, after={"v": 2}, data={"doc": {"Action": "cr:Pull"}}),
+         ch("b", deps=("a",))],
+    ]
+    for changes in variants:
+        assert Plan(changes).fingerprint != fp
+    assert Plan(list(base), settings={"mode": "rrsa"}).fingerprint != fp
+    # A Ref counts as its marker: what it points at is part of the contract.
+    one = Plan([ch("r"), ch("a", data={"arn": Ref("r", "arn")})])
+    other = Plan([ch("r"), ch("a", data={"arn": Ref("r", "id")})])
+    assert one.fingerprint != other.fingerprint
 
 
 def test_fingerprint_never_depends_on_a_secret_value():
@@ -146,11 +163,11 @@ def test_fingerprint_never_depends_on_a_secret_value():
 def test_saved_plan_round_trip_keeps_refs_and_drops_secrets():
     plan = Plan([
         ch("ram.role.cluster", after={"arn": Ref("ram.role.cluster", "arn", "the role ARN")},
-           account="cluster"),
+           account="cluster", kind="keep"),
         ch("k8s.configmap", "update", before={"k": "v"},
            after={"key": Sensitive("s3cret-value", source="env:ACRX_SECRET"),
-                  "role": Ref("ram.role.cluster", "arn")}, data={"ns": "kube-system"}),
-        ch("cs.rrsa", "no-op", before=True, after=True, reason="RRSA is on"),
+                  "role": Ref("ram.role.cluster", "arn")}, kind="k8s.configmap.delete", data=CM_DATA),
+        ch("cs.rrsa", "no-op", before=True, after=True, reason="RRSA is on", kind="cs.rrsa"),
     ], {"mode": "rrsa"})
     text = json.dumps(plan.to_dict())
     assert "s3cret" not in text
@@ -161,17 +178,61 @@ def test_saved_plan_round_trip_keeps_refs_and_drops_secrets():
     assert restored.after["role"] == Ref("ram.role.cluster", "arn")
     assert isinstance(restored.after["key"], Sensitive)
     assert restored.after["key"].source == "env:ACRX_SECRET"
-    assert restored.data == {"ns": "kube-system"}
+    assert restored.data == CM_DATA
     assert again["cs.rrsa"].reason == "RRSA is on" and again.meta == {"mode": "rrsa"}
 
 
 def test_saved_plan_refuses_tampering_and_other_formats():
-    raw = Plan([ch("a", "update", before={"v": 1})]).to_dict()
-    raw["changes"][0]["before"] = {"v": 2}
-    with pytest.raises(ValueError, match="edited"):
+    from acrx.plan.plan import PlanEdited
+
+    def saved():
+        return Plan([ch("ram.policy.registry_pull", "create", kind="ram.policy",
+                        data={"name": "p", "description": "acrx", "document": {
+                            "Version": "1", "Statement": [{"Effect": "Allow", "Action": "cr:PullRepository",
+                                                           "Resource": "acs:cr:*:1:repository/cri-1/*"}]}}),
+                     ch("b", "update", kind="keep", before={"v": 1})], settings={"mode": "rrsa"}).to_dict()
+
+    Plan.from_dict(saved())
+    raw = saved()
+    raw["changes"][0]["data"]["document"]["Statement"][0].update(Action="*", Resource="*")
+    with pytest.raises(PlanEdited, match="change ram.policy.registry_pull") as info:
+        Plan.from_dict(raw)
+    assert info.value.address == "ram.policy.registry_pull"
+    raw = saved()
+    raw["changes"][1]["before"] = {"v": 2}
+    with pytest.raises(PlanEdited, match="change b"):
+        Plan.from_dict(raw)
+    raw = saved()
+    del raw["fingerprint"]
+    with pytest.raises(PlanEdited, match="no fingerprint"):
+        Plan.from_dict(raw)
+    raw = saved()
+    raw["settings"]["mode"] = "worker-role"
+    with pytest.raises(PlanEdited, match="settings"):
+        Plan.from_dict(raw)
+    raw = saved()
+    del raw["changes"][0]["digest"]
+    with pytest.raises(PlanEdited, match="ram.policy.registry_pull"):
         Plan.from_dict(raw)
     with pytest.raises(ValueError, match="format"):
         Plan.from_dict({"format": 99, "changes": []})
+
+
+def test_saved_plan_payloads_are_typed_per_kind():
+    """A re-digested edit still has to fit its kind's payload model: unknown kinds, extra and
+    missing keys are refused."""
+    from acrx.plan.plan import PlanEdited
+
+    def saved(kind, data):
+        return Plan([ch("x", "create", kind=kind, data=data)]).to_dict()
+
+    Plan.from_dict(saved("ram.access_key", {"user": "u"}))
+    for kind, data, why in [("ram.accesskey", {"user": "u"}, "unknown change kind"),
+                            ("ram.access_key", {"user": "u", "extra": 1}, "data.extra"),
+                            ("ram.access_key", {}, "data.user"),
+                            ("ram.access_key", {"user": 7}, "data.user")]:
+        with pytest.raises(PlanEdited, match=why):
+            Plan.from_dict(saved(kind, data))
 
 
 def test_saved_plan_is_refused_when_the_live_state_moved():

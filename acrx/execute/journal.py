@@ -10,6 +10,7 @@ import json
 import os
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -64,17 +65,28 @@ class NullJournal:
 
 
 class Journal(NullJournal):
-    """`<state_dir>/journal/<fingerprint>.jsonl`, directory 0700 and file 0600."""
+    """`<state_dir>/journal/<fingerprint>.jsonl`, directory 0700 and file 0600.
+
+    With `cluster`, the run's own file `<state_dir>/journal/<cluster>/<time>-<fingerprint>.jsonl`
+    whose first record (`begin`) names the cluster, the command and the changes it set out to
+    make; `unfinished()` finds such files again and `retire()` moves them aside."""
 
     def __init__(self, state_dir: Path | str, fingerprint: str, *,
-                 clock=time.time):
+                 clock=time.time, cluster: str | None = None, command: str | None = None,
+                 pending: list[str] | None = None):
         if not fingerprint or any(c in fingerprint for c in "/\\."):
             raise ValueError("journal fingerprint must be a plain hex string")
         self.fingerprint = fingerprint
         directory = Path(state_dir) / "journal"
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(directory, 0o700)
-        self.path = directory / f"{fingerprint}.jsonl"
+        name = f"{fingerprint}.jsonl"
+        self._header = None
+        if cluster is not None:
+            directory = cluster_dir(state_dir, cluster)
+            name = f"{int(clock() * 1000)}-{fingerprint[:16]}.jsonl"
+            self._header = {"event": "begin", "cluster": cluster, "command": command,
+                            "fingerprint": fingerprint, "pending": list(pending or [])}
+        _private_dir(directory)
+        self.path = directory / name
         self._clock = clock
         self._lock = threading.Lock()
         self._done: dict[str, dict[str, Any]] = {}
@@ -104,6 +116,9 @@ class Journal(NullJournal):
         record = {"time": round(self._clock(), 3), **record}
         line = json.dumps(jsonable(record), sort_keys=True) + "\n"
         with self._lock:
+            if self._header is not None:   # the begin record goes first, once, on the first write
+                header, self._header = self._header, None
+                line = json.dumps(jsonable({"time": record["time"], **header}), sort_keys=True) + "\n" + line
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             try:
                 os.write(fd, line.encode("utf-8"))
@@ -132,3 +147,86 @@ class Journal(NullJournal):
         os.replace(self.path, done_dir / f"{self.fingerprint}-{int(self._clock() * 1000)}.jsonl")
         with self._lock:
             self._done.clear()
+
+
+def _private_dir(directory: Path) -> None:
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(directory, 0o700)
+    if directory.parent.name == "journal":
+        os.chmod(directory.parent, 0o700)
+
+
+def cluster_dir(state_dir: Path | str, cluster: str) -> Path:
+    """Where the journals of one cluster live: `<state_dir>/journal/<cluster>/`."""
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in cluster) or "_"
+    return Path(state_dir) / "journal" / safe
+
+
+@dataclass
+class Unfinished:
+    """What the unfinished runs of one command against one cluster left behind."""
+
+    command: str | None
+    started: float                                   # the latest run's begin time
+    last: float                                      # its last record (when it stopped)
+    pending: list[str] = field(default_factory=list)  # what the latest run set out to do
+    done: dict[str, dict[str, Any]] = field(default_factory=dict)
+    paths: list[Path] = field(default_factory=list)
+
+
+def unfinished(state_dir: Path | str, cluster: str, command: str | None) -> Unfinished | None:
+    """The unfinished journals of `command` against `cluster`, merged (oldest first, so the
+    latest outputs win); None when there are none."""
+    directory = cluster_dir(state_dir, cluster)
+    if not directory.is_dir():
+        return None
+    found: Unfinished | None = None
+    for path in sorted(directory.glob("*.jsonl"), key=lambda p: p.name):
+        records = _records(path)
+        if not records or records[0].get("event") != "begin" or records[0].get("command") != command:
+            continue
+        begin = records[0]
+        if found is None:
+            found = Unfinished(command, begin.get("time") or 0.0, 0.0)
+        found.started = begin.get("time") or found.started
+        found.pending = list(begin.get("pending") or [])
+        found.last = max(found.last, *(r.get("time") or 0.0 for r in records))
+        found.paths.append(path)
+        for record in records:
+            if record.get("event") == "done" and record.get("address"):
+                found.done[record["address"]] = record.get("outputs") or {}
+    return found
+
+
+def retire(state_dir: Path | str, cluster: str, clock=time.time) -> int:
+    """Move every unfinished journal of `cluster` aside (to `finished/`): a successful apply or
+    destroy made the cloud the whole truth again. Returns how many were moved."""
+    directory = cluster_dir(state_dir, cluster)
+    if not directory.is_dir():
+        return 0
+    moved = 0
+    done_dir = directory / "finished"
+    for path in directory.glob("*.jsonl"):
+        done_dir.mkdir(mode=0o700, exist_ok=True)
+        try:
+            os.replace(path, done_dir / path.name)
+            moved += 1
+        except FileNotFoundError:
+            continue   # another run retired it first
+    return moved
+
+
+def _records(path: Path) -> list[dict[str, Any]]:
+    records = []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return records
+    for line in text.splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a line cut short by the interruption
+        if isinstance(record, dict):
+            records.append(record)
+    return records

@@ -8,28 +8,32 @@ import json
 from typing import Any, Iterable, Mapping
 
 from acrx.errors import AcrxError
-from acrx.plan.change import Action, Change, encode_value
+from acrx.plan.change import Action, Change, encode_value, jsonable
 
-SAVED_PLAN_FORMAT = 1
+SAVED_PLAN_FORMAT = 2   # 2: per-change digests and the settings that shaped the plan
 
 
 class StalePlan(AcrxError):
     """A saved plan whose observed state no longer matches the live state."""
 
-    def __init__(self, addresses: list[str]):
+    def __init__(self, addresses: list[str], source: str | None = None):
         self.addresses = addresses
         shown = ", ".join(addresses[:5]) + (" ..." if len(addresses) > 5 else "")
         super().__init__(
             f"the saved plan no longer matches the live state ({shown})",
-            hint="run `acrx plan --out plan.json` again and review the new plan")
+            hint=f"run `acrx plan --out {source or 'FILE'}` again and review the new plan")
 
 
 class Plan:
     """Changes in dependency order (stable by declared order), plus free-form `meta`."""
 
-    def __init__(self, changes: Iterable[Change], meta: Mapping[str, Any] | None = None):
+    def __init__(self, changes: Iterable[Change], meta: Mapping[str, Any] | None = None,
+                 settings: Mapping[str, Any] | None = None):
         self.changes: tuple[Change, ...] = _order(list(changes))
         self.meta: dict[str, Any] = dict(meta or {})
+        # The flags and modes that shaped the plan (mode, network, --route-to, ...): a saved plan
+        # carries them so `setup --plan` applies it under the same settings.
+        self.settings: dict[str, Any] = dict(settings or {})
         self._by_address = {c.address: c for c in self.changes}
 
     def __iter__(self):
@@ -76,17 +80,19 @@ class Plan:
             groups.setdefault(change.account, []).append(change)
         return groups
 
+    def change_digest(self, change: Change) -> str:
+        """sha256 over everything a handler is given for `change` (see `change_material`)."""
+        return _digest(change_material(change))
+
     @property
     def fingerprint(self) -> str:
-        """sha256 over addresses, actions and observed (before) values, in plan order.
+        """sha256 over the settings that shaped the plan and every change's digest, in order.
 
-        Apply-time checks compare it against a fresh plan: same fingerprint means the world the
-        plan was made from is still the world it would be applied to. Secrets count only by
-        their source, never by value."""
-        material = [[c.address, c.action.value, encode_value(c.before, saved=True)]
-                    for c in self.changes]
-        blob = json.dumps(material, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(blob.encode()).hexdigest()
+        It covers the whole change (address, action, kind, account, dependencies, before, after
+        and the handler's data), so a saved plan edited anywhere no longer matches it. Refs count
+        as their markers and secrets only by their source, never by value."""
+        return _digest({"settings": jsonable(self.settings),
+                        "changes": [self.change_digest(c) for c in self.changes]})
 
     def stale_addresses(self, live: "Plan", skip: Iterable[str] = ()) -> list[str]:
         """Addresses where `live` disagrees with this (saved) plan; `skip` are addresses already
@@ -104,28 +110,89 @@ class Plan:
                      if c.address not in self._by_address and not c.is_noop)
         return stale
 
-    def ensure_matches(self, live: "Plan", skip: Iterable[str] = ()) -> None:
+    def ensure_matches(self, live: "Plan", skip: Iterable[str] = (), source: str | None = None) -> None:
         stale = self.stale_addresses(live, skip)
         if stale:
-            raise StalePlan(stale)
+            raise StalePlan(stale, source)
 
     def to_dict(self) -> dict[str, Any]:
-        """The saved-plan form (`--out plan.json`): markers for Refs and secrets, never a secret."""
+        """The saved-plan form (`--out plan.json`): markers for Refs and secrets, never a secret;
+        each change carries its digest so an edit is refused naming the change edited."""
+        changes = []
+        for change in self.changes:
+            changes.append({**change.to_dict(saved=True), "digest": self.change_digest(change)})
         return {
             "format": SAVED_PLAN_FORMAT,
             "fingerprint": self.fingerprint,
+            "settings": jsonable(self.settings),
             "meta": encode_value(self.meta, saved=True),
-            "changes": [c.to_dict(saved=True) for c in self.changes],
+            "changes": changes,
         }
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> "Plan":
+        """A saved plan, refused (PlanEdited) unless every change and the settings are exactly
+        what was saved; see acrx.plan.saved for the payload checks."""
         if not isinstance(raw, Mapping) or raw.get("format") != SAVED_PLAN_FORMAT:
             raise ValueError(f"not a saved acrx plan of format {SAVED_PLAN_FORMAT}")
-        plan = cls([Change.from_dict(c) for c in raw.get("changes") or ()], raw.get("meta"))
-        if raw.get("fingerprint") and raw["fingerprint"] != plan.fingerprint:
-            raise ValueError("the saved plan was edited: its fingerprint does not match its changes")
+        from acrx.plan.payloads import PayloadInvalid, check_payload
+
+        if not isinstance(raw.get("fingerprint"), str) or not raw["fingerprint"]:
+            raise PlanEdited(None, "it has no fingerprint")
+        raw_changes = raw.get("changes")
+        if not isinstance(raw_changes, list) or not all(isinstance(c, Mapping) for c in raw_changes):
+            raise PlanEdited(None, "its changes are not a list of objects")
+        changes = []
+        for item in raw_changes:
+            address = item.get("address")
+            digest = item.get("digest")
+            fields = {k: v for k, v in item.items() if k != "digest"}
+            try:
+                change = Change.from_dict(fields)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise PlanEdited(address, f"it cannot be read ({exc})") from None
+            if not isinstance(digest, str) or digest != _digest(change_material(change)):
+                raise PlanEdited(change.address, "it differs from what was planned")
+            try:
+                check_payload(change.address, change.kind, change.action.value, item.get("data") or {})
+            except PayloadInvalid as exc:
+                raise PlanEdited(None, str(exc)) from None
+            changes.append(change)
+        settings = raw.get("settings")
+        if not isinstance(settings, Mapping):
+            raise PlanEdited(None, "its settings are missing")
+        try:
+            plan = cls(changes, raw.get("meta"), settings)
+        except ValueError as exc:
+            raise PlanEdited(None, str(exc)) from None
+        if plan.fingerprint != raw["fingerprint"]:
+            raise PlanEdited(None, "its settings or the order of its changes differ from what was planned")
         return plan
+
+
+class PlanEdited(ValueError):
+    """A saved plan that is not byte-for-byte what `acrx plan --out` wrote (in meaning)."""
+
+    def __init__(self, address: str | None, why: str):
+        self.address = address
+        where = f"change {address}: " if address else ""
+        super().__init__(f"the saved plan was edited or is incomplete: {where}{why}")
+
+
+def change_material(change: Change) -> dict[str, Any]:
+    """What a change's digest covers: all but its reason (display text)."""
+    return {
+        "address": change.address, "action": change.action.value, "kind": change.kind,
+        "account": change.account, "depends_on": list(change.depends_on),
+        "before": encode_value(change.before, saved=True),
+        "after": encode_value(change.after, saved=True),
+        "data": encode_value(dict(change.data), saved=True),
+    }
+
+
+def _digest(material: Any) -> str:
+    blob = json.dumps(material, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 def _order(changes: list[Change]) -> tuple[Change, ...]:

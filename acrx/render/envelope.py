@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any, Mapping
 
 from acrx.plan.change import encode_value
+
+if TYPE_CHECKING:   # rich is imported by whoever builds the console, not by this module
+    from rich.console import Console
 
 API_VERSION = "acrx/v1"
 
@@ -15,6 +16,15 @@ KIND_PLAN = "Plan"
 KIND_APPLY_RESULT = "ApplyResult"
 KIND_VERIFY = "Verify"
 KIND_DOCTOR = "Doctor"
+KIND_ERROR = "Error"
+
+# How many envelopes this process has printed: the CLI's error handler prints an Error envelope
+# only when the failing command printed none, so stdout always holds exactly one document.
+_PRINTED = [0]
+
+
+def printed() -> int:
+    return _PRINTED[0]
 
 
 def envelope(kind: str, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -30,6 +40,20 @@ def dumps(kind: str, data: Mapping[str, Any]) -> str:
 def print_json(console: Console, kind: str, data: Mapping[str, Any]) -> None:
     """Write the envelope as-is: no wrapping, markup or highlighting, so it always parses."""
     console.out(dumps(kind, data), highlight=False)
+    _PRINTED[0] += 1
+
+
+def error_data(exc: BaseException, message: str, code: str) -> dict[str, Any]:
+    """`{code, message, field, hint}` of a failure; `code` is the cloud's error code when the
+    cloud refused, else what kind of failure it was (usage, error, interrupted, ...)."""
+    cause = getattr(exc, "cause", None)
+    cloud_code = getattr(exc, "code", None) or getattr(cause, "code", None)
+    return {
+        "code": cloud_code if isinstance(cloud_code, str) and cloud_code else code,
+        "message": message,
+        "field": getattr(exc, "field", None),
+        "hint": getattr(exc, "hint", None) or getattr(cause, "hint", None),
+    }
 
 
 def plan_data(plan) -> dict[str, Any]:
