@@ -28,10 +28,55 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(text.split())
 
 
+_CODE_NAMES = {ExitCode.USAGE: "usage", ExitCode.ERROR: "error", ExitCode.VERIFY_FAILED: "verification-failed",
+               ExitCode.INTERRUPTED: "interrupted", ExitCode.CHANGES_PENDING: "changes-pending"}
+
+
+def _wants_json(args: list[str]) -> bool:
+    """-o json / --output json / -ojson / --output=json anywhere: errors then answer in JSON too."""
+    for i, arg in enumerate(args):
+        if arg in ("-o", "--output") and i + 1 < len(args) and args[i + 1] == "json":
+            return True
+        if arg in ("-ojson", "--output=json"):
+            return True
+    return False
+
+
+def _error_envelope(exc: BaseException, code: ExitCode, message: str, field: str | None = None) -> None:
+    """With -o json, the one document on stdout for a failure no command answered in JSON."""
+    from acrx.render.envelope import KIND_ERROR, dumps, error_data
+
+    error = error_data(exc, message, _CODE_NAMES.get(code, "error"))
+    if field and not error.get("field"):
+        error["field"] = field
+    typer.echo(dumps(KIND_ERROR, {"exit_code": int(code), "error": error}))
+
+
+def _click_field(exc: BaseException) -> str | None:
+    param = getattr(exc, "param", None)
+    opts = getattr(param, "opts", None)
+    if opts:
+        return max(opts, key=len)
+    return getattr(exc, "option_name", None)
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code; used by main() and by tests."""
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = any(a in ("-v", "-vv", "--verbose") for a in args)
+    as_json = _wants_json(args)
+    from acrx.render.envelope import printed
+
+    before = printed()
+    try:
+        return _dispatch(args, verbose, as_json, before)
+    finally:
+        sys.stdout.flush()
+
+
+def _dispatch(args: list[str], verbose: bool, as_json: bool, before: int) -> int:
+    from acrx.render.envelope import printed
+
     try:
         result = app(args=args, prog_name="acrx", standalone_mode=False)
         return int(result or 0) if isinstance(result, int) else 0
@@ -45,6 +90,9 @@ def run(argv: list[str] | None = None) -> int:
             exc.show()
             return ExitCode.OK
         exc.show()
+        if as_json and printed() == before:
+            message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+            _error_envelope(exc, ExitCode.USAGE, " ".join(message.split()), _click_field(exc))
         return ExitCode.USAGE
     except (KeyboardInterrupt, Exception) as exc:  # the one place errors become exit codes
         code = exit_code_for(exc)
@@ -57,6 +105,8 @@ def run(argv: list[str] | None = None) -> int:
             hint = getattr(exc, "hint", None)
             if hint:
                 typer.echo(f"hint: {hint}", err=True)
+        if as_json and printed() == before:
+            _error_envelope(exc, code, _one_line(exc))
         return int(code)
 
 

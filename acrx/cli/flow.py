@@ -35,6 +35,7 @@ class RunOptions:
     output: str = "table"
     detailed_exitcode: bool = False
     out: Path | None = None
+    no_resume: bool = False           # --no-resume: ignore the journals of interrupted runs
 
     def check(self) -> None:
         check_output(self.output)
@@ -146,30 +147,51 @@ def show_plan(actx: AppContext, plan, output: str) -> None:
         render_plan_table(plan, actx.out)
 
 
+def _command_path() -> str:
+    """"acrx setup", "acrx rrsa enable": journals resume only runs of the same command."""
+    try:
+        from typer._click.globals import get_current_context   # typer >= 0.20 vendors click
+    except ImportError:  # pragma: no cover - an older typer on the real click
+        from click import get_current_context
+    current = get_current_context(silent=True)
+    return current.command_path if current is not None else "acrx"
+
+
 def plan_and_apply(actx: AppContext, ctx, steps: Iterable[Any], run: RunOptions, *,
-                   planner: Callable[[Any, list], Any] | None = None, saved: Path | None = None,
-                   after_apply: Callable[[dict | None], int] | None = None) -> int:
+                   planner: Callable[[Any, list], Any] | None = None, saved=None,
+                   after_apply: Callable[[dict | None], int] | None = None,
+                   settings: dict[str, Any] | None = None, command: str | None = None) -> int:
     """Plan the steps, show the plan, and apply it unless this is a dry run.
 
-    With `saved` (a plan written by `--out`), the live plan is computed only to prove the saved
-    one still describes the world; the saved plan is what gets applied. With `-o json` exactly one
-    envelope reaches stdout: the Plan for a dry run, else an Apply holding the plan, the result and
-    what `after_apply` (setup's verify) put in the dict it is handed."""
-    from acrx.execute.executor import Executor
-    from acrx.execute.journal import Journal
-    from acrx.execute.progress import RichProgress
-    from acrx.steps.base import handlers_for, plan_steps
+    With `saved` (a Plan read by acrx.cli.saved_plan), the live plan is computed only to prove the
+    saved one still describes the world; the saved plan is what gets applied. `settings` are the
+    flags that shaped the plan (saved with it). Before applying, what an interrupted run of the
+    same `command` finished is resumed where the live plan shows it still holds (see
+    acrx.execute.resume); a successful apply retires every unfinished journal of the cluster.
+    With `-o json` exactly one envelope reaches stdout in every outcome: the Plan for a dry run,
+    else an ApplyResult with the plan, the result (or the error) and `after_apply`'s verify."""
+    from acrx.steps.base import plan_steps
 
     run.check()
+    if run.out is not None:
+        check_out_path(run.out)
     steps = list(steps)
-    plan = (planner or plan_steps)(ctx, steps)
+    live = (planner or plan_steps)(ctx, steps)
+    live.settings = dict(settings or {})
+    plan = live if saved is None else saved
+    command = command or _command_path()
+    resume = None
+    if not run.dry_run and not run.no_resume:
+        from acrx.execute.resume import plan_resume
+
+        resume = plan_resume(state_dir(actx), ctx.config.cluster.id, command, plan, live)
     if saved is not None:
-        plan = _checked_saved_plan(saved, plan, state_dir(actx))
+        saved.ensure_matches(live, skip=resume.skip if resume else (), source=getattr(saved, "source", None))
     as_json = run.output == "json"
-    if not as_json or run.dry_run:
-        show_plan(actx, plan, run.output)
     if run.out is not None:
         _save_plan(plan, run.out)
+    if not as_json or run.dry_run:
+        show_plan(actx, plan, run.output)
     if run.dry_run:
         if run.detailed_exitcode and plan.has_changes:
             raise ChangesPending("changes pending")
@@ -180,11 +202,10 @@ def plan_and_apply(actx: AppContext, ctx, steps: Iterable[Any], run: RunOptions,
             if not run.yes and not confirm(actx, "Apply these changes?"):
                 actx.err.print("nothing applied")
                 return 1
-            journal = Journal(state_dir(actx), plan.fingerprint)
-            executor = Executor(handlers_for(ctx, steps), journal, progress=RichProgress(actx.err))
-            result = executor.apply(plan)
-            envelope["result"] = result.to_dict()
-            actx.err.print(f"applied {len(result.applied)} change(s)", highlight=False)
+            envelope["result"] = _apply(actx, ctx, steps, plan, command, resume, envelope)
+        from acrx.execute.journal import retire
+
+        retire(state_dir(actx), ctx.config.cluster.id)   # the cloud is the whole truth again
         if after_apply is None:
             return 0
         envelope["verify"] = {}
@@ -196,22 +217,53 @@ def plan_and_apply(actx: AppContext, ctx, steps: Iterable[Any], run: RunOptions,
             print_json(actx.out, KIND_APPLY_RESULT, {"plan": plan_data(plan), **envelope})
 
 
-def _checked_saved_plan(path: Path, live, journals: Path):
-    """The saved plan, refused (StalePlan) when the live state moved since it was made."""
-    import json
-
+def _apply(actx: AppContext, ctx, steps: list, plan, command: str, resume, envelope: dict) -> dict:
+    """Run the executor under a fresh journal; on failure put the error (the failed address, the
+    code, message and hint, and what was applied before it) in `envelope` and re-raise."""
+    from acrx.execute.executor import ApplyFailed, Executor
     from acrx.execute.journal import Journal
-    from acrx.plan.plan import Plan
+    from acrx.execute.progress import RichProgress
+    from acrx.steps.base import handlers_for
 
+    if resume is not None and resume.message():
+        actx.err.print(resume.message(), markup=False, highlight=False)
+    journal = Journal(state_dir(actx), plan.fingerprint, cluster=ctx.config.cluster.id, command=command,
+                      pending=[c.address for c in plan.pending])
+    executor = Executor(handlers_for(ctx, steps), journal, progress=RichProgress(actx.err))
     try:
-        saved = Plan.from_dict(json.loads(path.read_text()))
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read the saved plan {path}: {exc}", field="--plan") from None
-    saved.ensure_matches(live, skip=Journal(journals, saved.fingerprint).completed())
-    return saved
+        result = executor.apply(plan, resume=resume.skip if resume else None)
+    except BaseException as exc:
+        from acrx.render.envelope import error_data
+
+        error = error_data(exc, " ".join(str(exc).split()) or type(exc).__name__,
+                           "apply-failed" if isinstance(exc, Exception) else "interrupted")
+        if isinstance(exc, ApplyFailed):
+            error.update(address=exc.address, applied=list(exc.applied),
+                         message=" ".join(str(exc.cause).split()) or type(exc.cause).__name__)
+        else:
+            error["applied"] = journal.completed()
+        envelope["error"] = error
+        raise
+    if result.resumed:
+        actx.err.print(f"resumed {len(result.resumed)} change(s) done by the interrupted run", highlight=False)
+    actx.err.print(f"applied {len(result.applied)} change(s)", highlight=False)
+    return result.to_dict()
+
+
+def check_out_path(path: Path) -> None:
+    """`--out FILE` must be writable before anything is planned (one line, exit 2)."""
+    parent = Path(path).parent
+    if not parent.is_dir():
+        raise UsageError(f"cannot save the plan to {path}: the directory {parent} does not exist",
+                         field="--out", hint=f"create {parent} first, or give --out a path in an existing directory")
+    if Path(path).is_dir():
+        raise UsageError(f"cannot save the plan to {path}: it is a directory", field="--out")
 
 
 def _save_plan(plan, path: Path) -> None:
     import json
 
-    write_private(path, json.dumps(plan.to_dict(), indent=2, sort_keys=True))
+    try:
+        write_private(path, json.dumps(plan.to_dict(), indent=2, sort_keys=True))
+    except OSError as exc:
+        raise UsageError(f"cannot save the plan to {path}: {exc.strerror or exc}", field="--out") from None

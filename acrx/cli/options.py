@@ -30,6 +30,8 @@ YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.
 OutputOpt = Annotated[str, typer.Option("-o", "--output", help="table | json.")]
 DetailedOpt = Annotated[bool, typer.Option("--detailed-exitcode",
                                            help="With --dry-run: exit 3 when changes are pending.")]
+NoResumeOpt = Annotated[bool, typer.Option(
+    "--no-resume", help="Ignore the journals of interrupted runs: apply the fresh plan as it is.")]
 
 # -- identity ----------------------------------------------------------------------------------------
 AssumeOpt = Annotated[Optional[str], typer.Option(

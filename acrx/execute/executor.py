@@ -124,7 +124,12 @@ class Executor:
             raise AcrxError(f"{change.address}: no handler for change kind {change.kind!r}")
         return handler
 
-    def apply(self, plan: Plan) -> ApplyResult:
+    def apply(self, plan: Plan, resume: Mapping[str, Mapping[str, Any]] | None = None) -> ApplyResult:
+        """Apply `plan`. `resume` maps addresses an interrupted run already applied, and that a
+        fresh read shows are still in place, to their outputs: those are skipped (as are the
+        addresses this executor's own journal holds as done)."""
+        resume = dict(resume or {})
+        self._resume = resume
         result = ApplyResult(fingerprint=plan.fingerprint)
         self._fingerprint, self._apply_id = plan.fingerprint, secrets.token_hex(8)
         outputs = result.outputs
@@ -137,8 +142,9 @@ class Executor:
                 outputs[change.address] = _observed(change.after)
                 result.unchanged.append(change.address)
                 completed.add(change.address)
-            elif self.journal.done(change.address):
-                outputs[change.address] = dict(self.journal.outputs(change.address) or {})
+            elif change.address in resume or self.journal.done(change.address):
+                outputs[change.address] = dict(resume.get(change.address)
+                                               or self.journal.outputs(change.address) or {})
                 result.resumed.append(change.address)
                 completed.add(change.address)
         todo = [c for c in plan.pending if c.address not in completed]
@@ -207,7 +213,8 @@ class Executor:
             produced = outputs.get(leaf.address)
             if produced is None or leaf.attribute not in produced:
                 why = ("secrets are never journaled, so a resumed apply cannot recover it; "
-                       "plan again" if self.journal.done(leaf.address)
+                       "plan again" if (self.journal.done(leaf.address)
+                                        or leaf.address in getattr(self, "_resume", {}))
                        else f"applying {leaf.address} did not return it")
                 raise _Unresolved(f"{change.address} needs {leaf.describe()}, but {why}")
             return produced[leaf.attribute]

@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from acrx.cli.options import NoResumeOpt
 from acrx.cli.root import app, app_context
 
 
@@ -29,15 +30,22 @@ def destroy(ctx: typer.Context,
             detailed_exitcode: Annotated[bool, typer.Option(
                 "--detailed-exitcode", help="With --dry-run: exit 0 with nothing to delete, 3 otherwise.")] = False,
             kubeconfig: Annotated[Optional[Path], typer.Option(
-                "--kubeconfig", help="Use this kubeconfig instead of asking CS for a temporary one.")] = None) -> int:
+                "--kubeconfig", help="Use this kubeconfig instead of asking CS for a temporary one.")] = None,
+            no_resume: NoResumeOpt = False) -> int:
     """Remove what acrx created (by its ownership mark), in reverse order; keep what it adopted."""
     from acrx.cli.flow import RunOptions, load_config, plan_and_apply, step_context
     from acrx.steps.context import StepOptions
     from acrx.steps.teardown import destroy_steps, plan_destroy_all
 
+    if detailed_exitcode and not dry_run:
+        from acrx.errors import UsageError
+
+        raise UsageError("only means something with --dry-run (destroy exits 0 once it has deleted)",
+                         field="--detailed-exitcode", hint="add --dry-run to ask whether anything would be deleted")
     actx = app_context(ctx)
     config = load_config(file, {"mode": mode, "network.mode": network}, actx.sandbox_dir)
     options = StepOptions(kubeconfig=str(kubeconfig) if kubeconfig else None)
     step_ctx = step_context(actx, config, options)
-    run = RunOptions(dry_run=dry_run, yes=yes, output=output, detailed_exitcode=detailed_exitcode)
+    run = RunOptions(dry_run=dry_run, yes=yes, output=output, detailed_exitcode=detailed_exitcode,
+                     no_resume=no_resume)
     return plan_and_apply(actx, step_ctx, destroy_steps(config), run, planner=plan_destroy_all)

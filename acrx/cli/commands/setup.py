@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from acrx.cli.options import (DEFAULT_FILE, AnySourceOpt, AssumeOpt, FileOpt, KubeconfigOpt, ModeOpt, NetworkOpt,
-                              OutputOpt, PlainAkOpt, RouteToOpt, ScopeOpt, YesOpt, check_identity_flags)
+                              NoResumeOpt, OutputOpt, PlainAkOpt, RouteToOpt, ScopeOpt, YesOpt, check_identity_flags)
 from acrx.cli.root import app, app_context
 
 
@@ -29,7 +29,12 @@ def _context(ctx: typer.Context, file: Path, mode, network, assume_policy, pull_
                           allow_any_source=allow_any_source or None, route_to=route_to,
                           kubeconfig=str(kubeconfig) if kubeconfig else None,
                           extra={"pull_policy_scope": pull_policy_scope})
-    return actx, config, options, step_context(actx, config, options)
+    # Every setting that shapes the plan: saved with it, so `setup --plan` needs none of them again.
+    settings = {"mode": config.mode, "network": config.network.mode, "route_to": route_to,
+                "assume_policy": assume_policy, "pull_policy_scope": pull_policy_scope,
+                "allow_plaintext_access_key": bool(allow_plaintext_access_key),
+                "allow_any_source": bool(allow_any_source)}
+    return actx, config, options, step_context(actx, config, options), settings
 
 
 @app.command("plan")
@@ -43,13 +48,17 @@ def plan(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None,
          allow_plaintext_access_key: PlainAkOpt = False, allow_any_source: AnySourceOpt = False,
          route_to: RouteToOpt = None, kubeconfig: KubeconfigOpt = None) -> int:
     """Show what `acrx setup` would change, reading only (CI: --detailed-exitcode -o json)."""
-    from acrx.cli.flow import RunOptions, plan_and_apply
+    from acrx.cli.flow import RunOptions, check_out_path, plan_and_apply
     from acrx.steps.setup import plan_setup, setup_steps
 
-    actx, config, options, step_ctx = _context(ctx, file, mode, network, assume_policy, pull_policy_scope,
-                                               allow_plaintext_access_key, allow_any_source, route_to, kubeconfig)
+    if out is not None:
+        check_out_path(out)   # before any cloud read: a typo in --out costs nothing
+    actx, config, options, step_ctx, settings = _context(
+        ctx, file, mode, network, assume_policy, pull_policy_scope, allow_plaintext_access_key, allow_any_source,
+        route_to, kubeconfig)
     run = RunOptions(dry_run=True, output=output, detailed_exitcode=detailed_exitcode, out=out)
-    return plan_and_apply(actx, step_ctx, setup_steps(config, network), run, planner=plan_setup)
+    return plan_and_apply(actx, step_ctx, setup_steps(config, settings["network"]), run, planner=plan_setup,
+                          settings=settings)
 
 
 @app.command("setup")
@@ -57,17 +66,34 @@ def setup(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None
           yes: YesOpt = False,
           output: OutputOpt = "table",
           no_verify: Annotated[bool, typer.Option("--no-verify", help="Do not run acrx verify afterwards.")] = False,
-          saved_plan: Annotated[Optional[Path], typer.Option("--plan", help="Apply this saved plan (from acrx plan --out).")] = None,
+          saved_plan: Annotated[Optional[Path], typer.Option(
+              "--plan", help="Apply this saved plan (from acrx plan --out), under the settings it was made with.")] = None,
           keep: Annotated[bool, typer.Option("--keep", help="Keep verify's nginx Deployment.")] = False,
           assume_policy: AssumeOpt = None, pull_policy_scope: ScopeOpt = "instance",
           allow_plaintext_access_key: PlainAkOpt = False, allow_any_source: AnySourceOpt = False,
-          route_to: RouteToOpt = None, kubeconfig: KubeconfigOpt = None) -> int:
+          route_to: RouteToOpt = None, kubeconfig: KubeconfigOpt = None,
+          no_resume: NoResumeOpt = False) -> int:
     """Plan every step, apply the plan, then prove a pod pulls (acrx verify)."""
     from acrx.cli.flow import RunOptions, plan_and_apply, step_context
     from acrx.steps.setup import plan_setup, setup_steps
 
-    actx, config, options, step_ctx = _context(ctx, file, mode, network, assume_policy, pull_policy_scope,
-                                               allow_plaintext_access_key, allow_any_source, route_to, kubeconfig)
+    saved = None
+    if saved_plan is not None:
+        from acrx.cli.saved_plan import given_flags, read_saved_plan, settings_for
+
+        saved = read_saved_plan(saved_plan)
+        flags = {"mode": mode, "network": network, "route_to": route_to, "assume_policy": assume_policy,
+                 "pull_policy_scope": pull_policy_scope, "allow_plaintext_access_key": allow_plaintext_access_key,
+                 "allow_any_source": allow_any_source}
+        chosen = settings_for(saved.settings, flags, given_flags(ctx))
+        mode, network, route_to = chosen["mode"], chosen["network"], chosen["route_to"]
+        assume_policy, pull_policy_scope = chosen["assume_policy"], chosen["pull_policy_scope"]
+        allow_plaintext_access_key = chosen["allow_plaintext_access_key"]
+        allow_any_source = chosen["allow_any_source"]
+    actx, config, options, step_ctx, settings = _context(
+        ctx, file, mode, network, assume_policy, pull_policy_scope, allow_plaintext_access_key, allow_any_source,
+        route_to, kubeconfig)
+
     def verify(sink) -> int:
         if no_verify:
             return 0
@@ -76,6 +102,6 @@ def setup(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None
         fresh = step_context(actx, config, options)   # apply changed the world; read it anew
         return run_verify(actx, verify_run(actx, fresh, file, None, keep), output, sink)
 
-    run = RunOptions(yes=yes, output=output)
-    return plan_and_apply(actx, step_ctx, setup_steps(config, network), run, planner=plan_setup,
-                          saved=saved_plan, after_apply=verify)
+    run = RunOptions(yes=yes, output=output, no_resume=no_resume)
+    return plan_and_apply(actx, step_ctx, setup_steps(config, settings["network"]), run, planner=plan_setup,
+                          saved=saved, after_apply=verify, settings=settings)
