@@ -62,7 +62,7 @@ def test_zone_lifecycle_records_and_binding(cloud):
     assert client.describe_zone_records(m.DescribeZoneRecordsRequest(zone_id=zone_id)).body.total_items == 0
     client.delete_zone(m.DeleteZoneRequest(zone_id=zone_id))
     err = _error(lambda: client.describe_zone_info(m.DescribeZoneInfoRequest(zone_id=zone_id)))
-    assert err.code == "Zone.NotExists"
+    assert err.code == "Zone.Invalid.Id"
 
 
 def test_zone_name_and_duplicate_rules(cloud):
@@ -96,7 +96,7 @@ def test_record_rules(cloud):
     assert _error(lambda: add("bad name", "A", "10.0.0.2")).code == "Record.Invalid.Rr"
     add("www", "A", "10.0.0.2")                              # a second address for the same name is fine
     err = _error(lambda: client.add_zone_record(m.AddZoneRecordRequest(zone_id="nope", rr="a", type="A", value="1.1.1.1")))
-    assert err.code == "Zone.NotExists"
+    assert err.code == "Zone.Invalid.Id"
 
 
 def test_binding_rules(cloud):

@@ -201,7 +201,9 @@ class Backend:
     def find_transit_router(self, transit_router_id: str | None) -> TransitRouter:
         tr = self.transit_routers.get(transit_router_id or "")
         if tr is None:
-            raise ApiError("InvalidTransitRouterId.NotFound", f"The transit router {transit_router_id} does not exist.", 400)
+            # ParameterInstanceId: what Terraform's provider reads as a missing transit router
+            # (resource_alicloud_cen_transit_router.go:266).
+            raise ApiError("ParameterInstanceId", f"The transit router {transit_router_id} does not exist.", 400)
         return tr
 
     def delete_transit_router(self, transit_router_id: str) -> None:

@@ -8,6 +8,15 @@ Unknowns, each resolved the stricter way ([?] in the reference, Part 2 §7):
   not modelled, so it is refused with `ZoneVpc.NotAuthorized.VpcId`.
 BindZoneVpc sets the COMPLETE list of bound VPCs, as the cloud does (an empty list unbinds all);
 a VPC that already has another zone with the same name bound answers `ZoneVpc.Zone.Repeated`.
+
+What Terraform's provider meets against the real API (terraform-provider-alicloud):
+- a missing zone answers `Zone.Invalid.Id` (service_alicloud_pvtz.go:29 treats it and
+  `Zone.Invalid.UserId` as not found);
+- BindZoneVpc right after AddZone answers `Zone.NotExists` for a while, which the zone attachment
+  resource retries (resource_alicloud_pvtz_zone_attachment.go); here for ZONE_PROPAGATION_SECONDS
+  (scaled; [?] the real window is undocumented);
+- zone writes answer `System.Busy`, which resource_alicloud_pvtz_zone.go:158 retries; here a record
+  or binding write within ZONE_WRITE_SECONDS (scaled, [?]) of the previous one on the same zone.
 """
 
 from __future__ import annotations
@@ -22,6 +31,8 @@ from acrx.sandbox.services.vpc.shared import TagStore
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 _RR = re.compile(r"^(@|\*|(\*\.)?[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*)$")
 RECORD_TYPES = {"A", "AAAA", "CNAME", "TXT", "MX", "PTR", "SRV"}
+ZONE_PROPAGATION_SECONDS = 3
+ZONE_WRITE_SECONDS = 1
 
 
 @dataclass
@@ -49,6 +60,8 @@ class Zone:
     updated_at: float
     vpcs: list[tuple[str, str]] = field(default_factory=list)   # (region, vpc id)
     records: list[Record] = field(default_factory=list)
+    bindable_at: float = 0.0      # BindZoneVpc answers Zone.NotExists until then
+    busy_until: float = 0.0       # record/binding writes answer System.Busy until then
 
 
 def valid_zone_name(name: str) -> bool:
@@ -84,7 +97,8 @@ class Backend:
         if pattern not in ("ZONE", "RECORD"):
             raise ApiError("InvalidParameter", f"ProxyPattern {proxy_pattern!r} is not valid.", 400)
         now = self.world.clock.now()
-        zone = Zone(self.world.ids.hex(32), self.account, name, pattern, remark, now, now)
+        zone = Zone(self.world.ids.hex(32), self.account, name, pattern, remark, now, now,
+                    bindable_at=self.world.clock.ready_at(ZONE_PROPAGATION_SECONDS))
         self.zones[zone.zone_id] = zone
         return zone
 
@@ -93,8 +107,15 @@ class Backend:
             raise missing_parameter("ZoneId")
         zone = self.zones.get(zone_id)
         if zone is None:
-            raise ApiError("Zone.NotExists", f"The zone {zone_id} does not exist.", 400)
+            raise ApiError("Zone.Invalid.Id", f"The zone {zone_id} does not exist.", 400)
         return zone
+
+    def _write(self, zone: Zone) -> None:
+        """A record or binding write: System.Busy while the previous one settles (module docstring)."""
+        clock = self.world.clock
+        if clock.now() < zone.busy_until:
+            raise ApiError("System.Busy", "System is busy, please try again later.", 400)
+        zone.busy_until = clock.ready_at(ZONE_WRITE_SECONDS)
 
     def delete_zone(self, zone_id: str) -> None:
         zone = self.find_zone(zone_id)
@@ -117,6 +138,7 @@ class Backend:
     def add_record(self, zone_id: str, rr: str, rtype: str, value: str, ttl: int | None, priority: int | None,
                    remark: str) -> Record:
         zone = self.find_zone(zone_id)
+        self._write(zone)
         rr = rr.lower()
         if not _RR.match(rr):
             raise ApiError("Record.Invalid.Rr", f"The host record {rr!r} is not valid.", 400)
@@ -152,6 +174,7 @@ class Backend:
 
     def delete_record(self, record_id: int) -> None:
         zone, record = self.find_record(record_id)
+        self._write(zone)
         zone.records.remove(record)
         zone.updated_at = self.world.clock.now()
 
@@ -160,6 +183,9 @@ class Backend:
         from acrx.sandbox.services.vpc.models import find_vpc_anywhere
 
         zone = self.find_zone(zone_id)
+        if self.world.clock.now() < zone.bindable_at:
+            raise ApiError("Zone.NotExists", f"The zone {zone_id} does not exist.", 400)
+        self._write(zone)
         wanted: list[tuple[str, str]] = []
         for item in vpcs:
             vpc_id, region = item.get("VpcId"), item.get("RegionId")
