@@ -33,8 +33,17 @@ def root(
         None, "--sandbox", envvar="ACRX_SANDBOX", help="Point every client at the sandbox in DIR."
     ),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    record: Optional[Path] = typer.Option(
+        None, "--record", metavar="FILE",
+        help="Write every cloud and Kubernetes call of this run (no secrets) to FILE as JSON, for a bug report.",
+    ),
 ) -> None:
     ctx.obj = AppContext.from_options(verbose, sandbox)
+    if record is not None:
+        from acrx.cloud import record as recording
+
+        recording.start(record, command=ctx.invoked_subcommand)
+        ctx.call_on_close(recording.stop)   # written however the command ends
 
 
 def app_context(ctx: typer.Context) -> AppContext:
