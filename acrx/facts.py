@@ -257,7 +257,9 @@ ASSUME_POLICY_KINDS = ("custom", "system")
 # registry role) may be capped at one hour whatever MaxSessionDuration says.
 CHAINED_SESSION_MAX = 3600  # [?] Alibaba's chained-session cap is not documented; AWS caps at 1 h
 # Enabling RRSA: ModifyCluster answers with a task; DescribeTaskInfo states.
-TASK_DONE_STATES = ("success", "fail", "failed", "timeout", "canceled")  # [?] ack-ram-tool's list
+# Confirmed (issue 13): the SDK doc gives running/fail/success; ack-ram-tool ends on fail, timeout
+# and canceled too (pkg/types/cluster.go:40-45,91); TF's addon wait fails on "failed".
+TASK_DONE_STATES = ("success", "fail", "failed", "timeout", "canceled")
 
 # --- the helper's pod and the RRSA order trap (issue 7) ------------------------------------------
 # Labels of the self-managed helper's pods (Deployment aliyun-acr-credential-helper in kube-system).

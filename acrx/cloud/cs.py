@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 
 from acrx.cloud import errors
+from acrx.facts import TASK_DONE_STATES
 from acrx.cloud.adapter import CloudApi
 from acrx.cloud.credentials import Secret
 
@@ -38,11 +39,9 @@ class Cluster:
     rrsa: RrsaConfig | None
 
 
-# Task states that end a task. The SDK doc lists running/fail/success; ack-ram-tool also ends on
-# `timeout` and `canceled` (pkg/types/cluster.go:40-45,91), and TF's addon wait fails on "failed"
-# (service_alicloud_cs.go:620-670). Without them a task ending `timeout` would be waited on until
-# acrx's own budget ran out.
-TASK_TERMINAL_STATES = ("success", "fail", "failed", "timeout", "canceled", "cancelled")
+# Task states that end a task (facts.TASK_DONE_STATES, with their sources). Without `timeout` and
+# `canceled` a task ending so would be waited on until acrx's own budget ran out.
+TASK_TERMINAL_STATES = TASK_DONE_STATES
 # A cluster is ready for the next change only when `running`: after ModifyCluster ack-ram-tool
 # waits for the task AND for state == running (pkg/ctl/rrsa/common/common.go WaitClusterUpdateFinished).
 CLUSTER_READY_STATE = "running"

@@ -58,7 +58,7 @@ class RrsaHandler:
         task_id = cs.modify_rrsa(cluster_id, True)
         if task_id:
             task = apply_ctx.wait_until(
-                lambda: (lambda t: t if t.state in facts.TASK_DONE_STATES else None)(cs.describe_task(task_id)),
+                lambda: cs.finished_task(task_id),
                 what=f"task {task_id} enabling RRSA on cluster {cluster_id}",
                 budget_s=self.ctx.options.wait_budget_s, initial=2.0, max_delay=15.0)
             if not task.succeeded:
