@@ -25,6 +25,19 @@ yaml-language-server at it for completion); `acrx init` writes a commented start
 Every invalid value exits with code 2 and one line naming the field.
 
 `registry:` with one mapping is accepted as shorthand for a one-entry `registries:` list.
+
+The file is read within bounds, and a file outside them is refused (exit 2, one line naming the
+file): at most 1 MiB, UTF-8 text without NUL bytes, nested at most 32 levels, and at most 20,000
+values once every YAML alias is expanded (so an alias bomb is refused at once). Every pattern
+must match the whole value: a value with a trailing newline is invalid. Error messages escape
+control characters and show at most about 80 characters of a value. `verify.timeout` (and
+`--timeout`) is at most 1h.
+
+`addon.access_key` names the variables holding the AccessKey of acrx's pull user (access-key
+mode), which is written into the cluster's ConfigMap. It must not be an account's own
+credentials: when it names the same variable as an account's `env` source, or its variable holds
+the same AccessKey id as an account's variable or aliyun CLI profile, acrx exits 2 naming both
+fields, unless `--allow-foreign-access-key` is given.
 """
 
 

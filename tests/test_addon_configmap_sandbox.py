@@ -205,8 +205,8 @@ def test_access_key_secret_is_never_printed(sb, acrx, monkeypatch):
     user = f"acrx-pull-{sb.seeded.cluster_id}"
     client.create_user(ram.CreateUserRequest(user_name=user))
     key = client.create_access_key(ram.CreateAccessKeyRequest(user_name=user)).body.access_key
-    monkeypatch.setenv("ACRX_REGISTRY_ACCESS_KEY_ID", key.access_key_id)
-    monkeypatch.setenv("ACRX_REGISTRY_ACCESS_KEY_SECRET", key.access_key_secret)
+    monkeypatch.setenv("ACRX_ADDON_ACCESS_KEY_ID", key.access_key_id)
+    monkeypatch.setenv("ACRX_ADDON_ACCESS_KEY_SECRET", key.access_key_secret)
 
     refused = acrx("configmap", "apply", "--yes")
     assert refused.exit_code == 2 and "--allow-plaintext-access-key" in refused.stderr
@@ -225,8 +225,8 @@ def test_access_key_secret_is_never_printed(sb, acrx, monkeypatch):
         assert key.access_key_secret not in text
     assert_no_change(acrx, "configmap", "apply", "--allow-plaintext-access-key")
     # Without the env vars, the live ConfigMap's key is recognised as acrx's user's key.
-    monkeypatch.delenv("ACRX_REGISTRY_ACCESS_KEY_ID")
-    monkeypatch.delenv("ACRX_REGISTRY_ACCESS_KEY_SECRET")
+    monkeypatch.delenv("ACRX_ADDON_ACCESS_KEY_ID")
+    monkeypatch.delenv("ACRX_ADDON_ACCESS_KEY_SECRET")
     again = acrx("configmap", "apply", "--allow-plaintext-access-key", "--dry-run", "--detailed-exitcode")
     assert again.exit_code == 0, again.stdout + again.stderr
     assert key.access_key_secret not in again.stdout + again.stderr

@@ -94,8 +94,8 @@ def test_mode_flag_overrides_file(run_cli):
 
 
 def test_access_key_refused_without_flag(run_cli, monkeypatch):
-    monkeypatch.setenv("ACRX_REGISTRY_ACCESS_KEY_ID", "LTAI-id")
-    monkeypatch.setenv("ACRX_REGISTRY_ACCESS_KEY_SECRET", "very-secret-value")
+    monkeypatch.setenv("ACRX_ADDON_ACCESS_KEY_ID", "LTAI-id")
+    monkeypatch.setenv("ACRX_ADDON_ACCESS_KEY_SECRET", "very-secret-value")
     result = run_cli("render", "configmap", "-f", AK)
     assert result.exit_code == 2
     assert "--allow-plaintext-access-key" in result.stderr
@@ -103,8 +103,8 @@ def test_access_key_refused_without_flag(run_cli, monkeypatch):
 
 
 def test_access_key_with_flag_warns_and_renders(run_cli, monkeypatch):
-    monkeypatch.setenv("ACRX_REGISTRY_ACCESS_KEY_ID", "LTAI-id")
-    monkeypatch.setenv("ACRX_REGISTRY_ACCESS_KEY_SECRET", "very-secret-value")
+    monkeypatch.setenv("ACRX_ADDON_ACCESS_KEY_ID", "LTAI-id")
+    monkeypatch.setenv("ACRX_ADDON_ACCESS_KEY_SECRET", "very-secret-value")
     result = run_cli("render", "configmap", "-f", AK, "--allow-plaintext-access-key")
     assert result.exit_code == 0, result.stderr
     assert "plaintext" in result.stderr and "very-secret-value" not in result.stderr
@@ -115,11 +115,11 @@ def test_access_key_with_flag_warns_and_renders(run_cli, monkeypatch):
 
 
 def test_access_key_missing_env_names_variable(run_cli, monkeypatch):
-    monkeypatch.delenv("ACRX_REGISTRY_ACCESS_KEY_ID", raising=False)
-    monkeypatch.setenv("ACRX_REGISTRY_ACCESS_KEY_SECRET", "very-secret-value")
+    monkeypatch.delenv("ACRX_ADDON_ACCESS_KEY_ID", raising=False)
+    monkeypatch.setenv("ACRX_ADDON_ACCESS_KEY_SECRET", "very-secret-value")
     result = run_cli("render", "configmap", "-f", AK, "--allow-plaintext-access-key")
     assert result.exit_code == 2
-    assert "ACRX_REGISTRY_ACCESS_KEY_ID" in result.stderr and result.stdout == ""
+    assert "ACRX_ADDON_ACCESS_KEY_ID" in result.stderr and result.stdout == ""
 
 
 def test_configmap_json_output(run_cli):

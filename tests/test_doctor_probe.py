@@ -16,8 +16,8 @@ def test_doctor_probes_the_registry_with_the_access_key(tmp_path, run_cli, monke
         assert setup.exit_code == 0, setup.stderr[-2000:]
         user = f"acrx-pull-{sb.seeded.cluster_id}"
         (key,) = sb.world.backend("ram", sb.seeded.account_b, "global").access_keys(user)
-        monkeypatch.setenv("ACRX_REGISTRY_ACCESS_KEY_ID", key.access_key_id)
-        monkeypatch.setenv("ACRX_REGISTRY_ACCESS_KEY_SECRET", key.secret)
+        monkeypatch.setenv("ACRX_ADDON_ACCESS_KEY_ID", key.access_key_id)
+        monkeypatch.setenv("ACRX_ADDON_ACCESS_KEY_SECRET", key.secret)
 
         result = run_cli("--sandbox", sb.dir, "doctor", "-f", sb.config_path, "-o", "json")
         assert result.exit_code == 0, result.stdout[-2000:] + result.stderr[-2000:]

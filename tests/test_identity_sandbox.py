@@ -23,7 +23,7 @@ RAM = "alibabacloud_ram20150501"
 @pytest.fixture(autouse=True)
 def _state_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("ACRX_STATE_DIR", str(tmp_path / "state"))
-    for name in ("ACRX_REGISTRY_ACCESS_KEY_ID", "ACRX_REGISTRY_ACCESS_KEY_SECRET"):
+    for name in ("ACRX_ADDON_ACCESS_KEY_ID", "ACRX_ADDON_ACCESS_KEY_SECRET"):
         monkeypatch.delenv(name, raising=False)
 
 

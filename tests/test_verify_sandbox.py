@@ -176,9 +176,18 @@ def test_doctor_passes_without_creating_a_deployment(tmp_path, run_cli):
         assert [layer["name"] for layer in data["layers"]] == ["control plane", "component", "registry probe"]
         assert _store(sb).list("deployments", "default") == []
         assert sb.writes_since(mark) == []
-        probe = data["layers"][2]["checks"]
-        # acrx's root identity in A is not role A: the probe says why it cannot act as the helper
-        assert any(c["status"] in ("pass", "skip") and c["name"].startswith("probe ") for c in probe)
+        probe = data["layers"][2]
+        # acrx's root identity in A is not role A: no probe is possible, so the layer is SKIP (never
+        # PASS) and the summary says why
+        assert probe["status"] == "skip" and probe["ok"] is None, probe
+        assert [c["status"] for c in probe["checks"]] == ["skip"]
+        assert "may not assume" in probe["skipped_reason"]
+        assert data["verdict"] == "pass"
+        assert data["summary"].startswith("passed; skipped: registry probe (") and "may not assume" in data["summary"]
+        table = run_cli("--sandbox", sb.dir, "doctor", "-f", sb.config_path, *FAST)
+        assert table.exit_code == 0, table.stdout + table.stderr
+        assert ("SKIP", "registry") in [(s, n) for n, s in _layers_of(table)]
+        assert table.stdout.strip().splitlines()[-1].startswith("passed; skipped: registry probe (")
 
 
 def test_public_network_verify_passes(tmp_path, run_cli):
@@ -376,7 +385,7 @@ def test_explain_unknown_text_is_not_guessed():
 
 
 def test_trust_evaluation_names_the_mismatching_claim():
-    from acrx.doctor.control_plane import explain_oidc_trust, explain_ram_trust
+    from acrx.doctor.trust import evaluate_oidc_trust, evaluate_ram_trust
 
     provider = "acs:ram::1:oidc-provider/ack-rrsa-c1"
     trust = {"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Federated": [provider]},
@@ -384,14 +393,15 @@ def test_trust_evaluation_names_the_mismatching_claim():
                                                            "oidc:aud": "sts.aliyuncs.com"}}}]}
     claims = {"oidc:sub": "system:serviceaccount:kube-system:aliyun-acr-credential-helper",
               "oidc:aud": "sts.aliyuncs.com", "oidc:iss": "https://issuer"}
-    assert "oidc:sub" in explain_oidc_trust(trust, provider, claims)
+    found = evaluate_oidc_trust(trust, provider, claims)
+    assert found.status == "fail" and "oidc:sub" in found.why
     trust["Statement"][0]["Condition"] = {"StringLike": {"oidc:sub": "system:serviceaccount:kube-system:*"}}
-    assert explain_oidc_trust(trust, provider, claims) is None
-    assert "no statement trusts" in explain_oidc_trust(trust, "acs:ram::1:oidc-provider/other", claims)
+    assert evaluate_oidc_trust(trust, provider, claims).status == "pass"
+    assert "no statement trusts" in evaluate_oidc_trust(trust, "acs:ram::1:oidc-provider/other", claims).why
     ram_trust = {"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                 "Principal": {"RAM": ["acs:ram::1:role/a"]}}]}
-    assert explain_ram_trust(ram_trust, "acs:ram::1:role/a") is None
-    assert explain_ram_trust(ram_trust, "acs:ram::1:role/b")
+    assert evaluate_ram_trust(ram_trust, "acs:ram::1:role/a").status == "pass"
+    assert evaluate_ram_trust(ram_trust, "acs:ram::1:role/b").status == "fail"
 
 
 def test_layers_stop_at_the_first_failure():

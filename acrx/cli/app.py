@@ -24,8 +24,11 @@ def _one_line(exc: BaseException) -> str:
         from acrx.config.errors import describe_validation_error
 
         return describe_validation_error(exc)
+    from acrx.config.echo import ERROR_LIMIT, clean, cut
+
+    # No raw control characters reach the terminal, and no echoed flag value floods it.
     text = str(exc).strip() or exc.__class__.__name__
-    return " ".join(text.split())
+    return cut(clean(" ".join(text.split())), ERROR_LIMIT)
 
 
 _CODE_NAMES = {ExitCode.USAGE: "usage", ExitCode.ERROR: "error", ExitCode.VERIFY_FAILED: "verification-failed",

@@ -67,7 +67,12 @@ def step_context(actx: AppContext, config, options=None, *, save_kubeconfig: Pat
     """The run's StepContext; its Kubernetes client is built on first use (see KubeAccess)."""
     from acrx.steps.context import StepContext
 
+    from acrx.config.crossing import check_access_key_crossing
+
     session = open_session(actx, config)
+    # access-key mode: an account's own key must never become the ConfigMap's (exit 2 before any read)
+    check_access_key_crossing(config, sandbox=session.sandbox,
+                              allow_foreign=bool((getattr(options, "extra", None) or {}).get("allow_foreign_access_key")))
     kubeconfig = getattr(options, "kubeconfig", None)
     access = KubeAccess(actx, config, session, kubeconfig=Path(kubeconfig) if kubeconfig else None,
                         save=save_kubeconfig, private=private_kubeconfig)

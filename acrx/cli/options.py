@@ -60,7 +60,9 @@ def check_choice(value: Optional[str], choices: Sequence[str], flag: str, *, wha
         return
     if use is None:
         use = " or ".join(choices) if len(choices) == 2 else ", ".join(choices)
-    raise UsageError(f"unknown {what} {value!r}; use {use}", field=flag)
+    from acrx.config.echo import echo
+
+    raise UsageError(f"unknown {what} {echo(value)}; use {use}", field=flag)
 
 
 def check_output(output: str) -> None:
@@ -83,3 +85,10 @@ def check_identity_flags(assume_policy: Optional[str], pull_policy_scope: str) -
     """--assume-policy and --pull-policy-scope, which the identity steps read from StepOptions."""
     check_choice(assume_policy, facts.ASSUME_POLICY_KINDS, "--assume-policy")
     check_choice(pull_policy_scope, facts.PULL_POLICY_SCOPES, "--pull-policy-scope")
+
+
+def check_any_source(allow_any_source: bool, network_mode: str) -> None:
+    """--allow-any-source only changes the public endpoint's ACL; elsewhere it would do nothing."""
+    if allow_any_source and network_mode != "public":
+        raise UsageError(f"applies to network mode public only; with {network_mode} it would do nothing",
+                         field="--allow-any-source", hint="drop the flag, or use --network public")

@@ -12,9 +12,12 @@ DEFAULT_CONFIG_FILE = "acrx.yaml"
 # the Alibaba Cloud credentials chain reads.
 DEFAULT_ENV_ACCESS_KEY_ID = "ALIBABA_CLOUD_ACCESS_KEY_ID"
 DEFAULT_ENV_ACCESS_KEY_SECRET = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
-# access-key mode: where the registry-side AccessKey for the ConfigMap comes from.
-DEFAULT_AK_ID_ENV = "ACRX_REGISTRY_ACCESS_KEY_ID"
-DEFAULT_AK_SECRET_ENV = "ACRX_REGISTRY_ACCESS_KEY_SECRET"
+# access-key mode: where the AccessKey of acrx's pull user (the one written into the ConfigMap)
+# comes from. Named after `addon.access_key`, and unlike any name an account's credential source
+# uses: the earlier ACRX_REGISTRY_* defaults were the names users gave account B's own deploy key,
+# which then landed in the ConfigMap (see acrx.config.crossing).
+DEFAULT_AK_ID_ENV = "ACRX_ADDON_ACCESS_KEY_ID"
+DEFAULT_AK_SECRET_ENV = "ACRX_ADDON_ACCESS_KEY_SECRET"
 
 
 def cluster_role_name(cluster_id: str) -> str:

@@ -6,6 +6,8 @@ from typing import Any
 
 import pydantic
 
+from acrx.config.echo import clean, cut, echo
+
 
 class FieldProblem(ValueError):
     """Raised by cross-field validators: `field` is the dotted path relative to the model."""
@@ -17,13 +19,14 @@ class FieldProblem(ValueError):
 
 
 def format_loc(loc: tuple[Any, ...]) -> str:
-    """('registries', 0, 'domains', 1) -> 'registries[0].domains[1]'."""
+    """('registries', 0, 'domains', 1) -> 'registries[0].domains[1]'. Keys come from the file,
+    so each is escaped and cut short (an unknown key may hold terminal escape sequences)."""
     text = ""
     for part in loc:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += ("." if text else "") + str(part)
+            text += ("." if text else "") + cut(clean(str(part)), 40)
     return text
 
 
@@ -36,8 +39,7 @@ def _join(prefix: str, field: str) -> str:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return echo(value)
 
 
 def _describe_one(err: dict) -> tuple[str, str]:
@@ -48,9 +50,9 @@ def _describe_one(err: dict) -> tuple[str, str]:
     given = err.get("input")
     cause = ctx.get("error")
     if isinstance(cause, FieldProblem):
-        return _join(field, cause.field), cause.message
+        return _join(field, cause.field), clean(cause.message)
     if kind == "value_error":
-        return field, str(cause) if cause is not None else err.get("msg", "")
+        return field, clean(str(cause)) if cause is not None else clean(err.get("msg", ""))
     if kind == "extra_forbidden":
         return field, "unknown key"
     if kind == "missing":
@@ -77,7 +79,7 @@ def _describe_one(err: dict) -> tuple[str, str]:
         return field, f"needs at least {ctx.get('min_length')} entr{'y' if ctx.get('min_length') == 1 else 'ies'}"
     if kind == "string_pattern_mismatch":
         return field, f"{_short(given)} does not match {ctx.get('pattern')}"
-    return field, f"{_short(given)}: {err.get('msg', '')}"
+    return field, f"{_short(given)}: {clean(str(err.get('msg', '')))}"
 
 
 def describe_validation_error(exc: pydantic.ValidationError) -> str:

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pydantic
-import yaml
 
 from acrx.config import defaults
+from acrx.config.echo import clean
 from acrx.config.errors import describe_validation_error, format_loc
 from acrx.config.model import AcrxConfig
 from acrx.errors import UsageError
@@ -83,21 +83,14 @@ def get_path(data: Any, path: str) -> Any:
 
 
 def read_yaml(path: Path) -> dict:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}", field="-f/--file") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise UsageError(f"{path}{where}: not valid YAML: {problem}") from None
+    """The mapping in `path`, read within the bounds of acrx.config.yaml_bounds."""
+    from acrx.config.yaml_bounds import load_bounded
+
+    data = load_bounded(path)
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise UsageError(f"{path}: the top level must be a mapping, not {type(data).__name__}")
+        raise UsageError(f"{clean(str(path))}: the top level must be a mapping, not {type(data).__name__}")
     return data
 
 
@@ -111,7 +104,7 @@ def load_config(path: Path | None, overrides: dict | None = None) -> AcrxConfig:
     path = Path(path) if path is not None else Path(defaults.DEFAULT_CONFIG_FILE)
     have_file = path.is_file()
     if path.exists() and not have_file:
-        raise UsageError(f"{path} is not a file", field="-f/--file")
+        raise UsageError(f"{clean(str(path))} is not a file", field="-f/--file")
     data = copy.deepcopy(read_yaml(path)) if have_file else {}
     _normalise_shorthand(data)
     for key, value in (overrides or {}).items():
@@ -123,12 +116,12 @@ def load_config(path: Path | None, overrides: dict | None = None) -> AcrxConfig:
         missing = [f"{p} ({flag})" for p, flag in REQUIRED_WITHOUT_FILE.items() if get_path(data, p) is None]
         if missing:
             raise UsageError(
-                f"no config file {path} and no value for {', '.join(missing)}",
+                f"no config file {clean(str(path))} and no value for {', '.join(missing)}",
                 field="-f/--file", hint="write one with `acrx init`, or give the flags named")
     try:
         return AcrxConfig.model_validate(data)
     except pydantic.ValidationError as exc:
         line = describe_validation_error(exc)
-        err = UsageError(f"{path}: {line}" if have_file else line)
+        err = UsageError(f"{clean(str(path))}: {line}" if have_file else line)
         err.field = line.split(":", 1)[0]
         raise err from None

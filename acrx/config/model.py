@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from acrx import facts
 from acrx.config import defaults, formats
+from acrx.config.echo import echo
 from acrx.config.errors import FieldProblem
 
 ClusterId = Annotated[str, AfterValidator(formats.cluster_id)]
@@ -24,6 +25,7 @@ Namespace = Annotated[str, AfterValidator(formats.namespace)]
 ServiceAccountName = Annotated[str, AfterValidator(formats.service_account)]
 Hostname = Annotated[str, AfterValidator(formats.hostname)]
 Duration = Annotated[str, AfterValidator(formats.duration)]
+VerifyTimeout = Annotated[str, AfterValidator(formats.verify_timeout)]
 Email = Annotated[str, AfterValidator(formats.email)]
 Image = Annotated[str, AfterValidator(formats.image)]
 EnvName = Annotated[str, AfterValidator(formats.env_name)]
@@ -56,7 +58,8 @@ class AssumeRoleSource(_Frozen):
     source: str = Field(description="Account alias, or profile:NAME, whose credentials assume the role.")
     session_name: Annotated[str, AfterValidator(formats.session_name)] = Field(
         "acrx", description="RoleSessionName, 2-64 characters.")
-    external_id: Optional[str] = Field(None, description="ExternalId the role's trust policy requires, if any.")
+    external_id: Optional[Annotated[str, AfterValidator(formats.external_id)]] = Field(
+        None, description="ExternalId the role's trust policy requires, if any.")
 
     @model_validator(mode="after")
     def _source_form(self) -> "AssumeRoleSource":
@@ -69,7 +72,7 @@ class AssumeRoleSource(_Frozen):
             try:
                 formats.alias(self.source)
             except ValueError:
-                raise FieldProblem("source", f"{self.source!r} is neither an account alias nor profile:NAME") from None
+                raise FieldProblem("source", f"{echo(self.source)} is neither an account alias nor profile:NAME") from None
         return self
 
 
@@ -113,6 +116,7 @@ class Registry(_Frozen):
     account: Alias = Field(defaults.DEFAULT_REGISTRY_ACCOUNT, description="Account alias owning the instance.")
     instance_id: InstanceId = Field(description="ACR Enterprise Edition instance id.")
     region: Region = Field(description="Instance region.")
+    # pydantic's patterns run in Rust's regex engine, where `$` is the end of the text only.
     instance_name: Optional[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]] = Field(
         None, description="Instance name; discovered when not given.")
     domains: list[Hostname] = Field(default_factory=list,
@@ -205,7 +209,7 @@ class Verify(_Frozen):
     image: Optional[Image] = Field(None, description="Image the test Deployment pulls.")
     namespace: Namespace = Field("default", description="Namespace of the test Deployment.")
     service_account: ServiceAccountName = Field("default", description="Service account of the test pods.")
-    timeout: Duration = Field("5m", description="How long verify waits for the pull.")
+    timeout: VerifyTimeout = Field("5m", description="How long verify waits for the pull; at most 1h.")
 
 
 class AcrxConfig(_Frozen):

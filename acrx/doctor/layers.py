@@ -2,8 +2,16 @@
 first failing layer.
 
 A layer is a function of a `VerifyRun` returning a `LayerResult`: its checks, each passed,
-failed (with the cause and the acrx command that fixes it) or skipped (with why). Layers after
-a failing one are reported as skipped, since what they would test rests on the broken one.
+failed (with the cause and the acrx command that fixes it), skipped (it did not run, and why) or
+unknown (it ran but could not decide, and why). A check that did not run is never a pass:
+
+- a layer fails when one of its checks fails;
+- else it is unknown when one of its checks is unknown;
+- else it is skipped when none of its checks passed (a layer of only skips, or of none);
+- else it passes.
+
+Layers after a failing one are reported as skipped, since what they would test rests on the
+broken one. `verdict()` turns the layers into the run's verdict and its one-line summary.
 """
 
 from __future__ import annotations
@@ -11,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-PASS, FAIL, SKIP = "pass", "fail", "skip"
+PASS, FAIL, SKIP, UNKNOWN = "pass", "fail", "skip", "unknown"
 
 LAYER_CONTROL_PLANE = "control plane"
 LAYER_COMPONENT = "component"
@@ -22,14 +30,17 @@ LAYER_PROBE = "registry probe"
 @dataclass(frozen=True)
 class Check:
     name: str
-    ok: bool | None                  # None: skipped
+    ok: bool | None                  # True pass, False fail, None: skipped or unknown
     detail: str = ""
     cause: str | None = None
     fix_command: str | None = None
+    undecided: bool = False          # with ok None: it ran but could not decide (unknown)
 
     @property
     def status(self) -> str:
-        return SKIP if self.ok is None else (PASS if self.ok else FAIL)
+        if self.ok is None:
+            return UNKNOWN if self.undecided else SKIP
+        return PASS if self.ok else FAIL
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "status": self.status, "ok": self.ok, "detail": self.detail,
@@ -48,21 +59,40 @@ def skipped(name: str, why: str) -> Check:
     return Check(name, None, why)
 
 
+def unknown(name: str, why: str, fix_command: str | None = None) -> Check:
+    """A check that ran but cannot tell pass from fail (e.g. a policy construct acrx does not model)."""
+    return Check(name, None, why, why, fix_command, undecided=True)
+
+
+def _why(checks: list[Check], status: str) -> str:
+    return "; ".join(dict.fromkeys(c.detail or c.name for c in checks if c.status == status))
+
+
 @dataclass
 class LayerResult:
     name: str
-    ok: bool | None                  # None: the layer did not run
+    ok: bool | None                  # True pass, False fail, None: skipped or unknown
     checks: list[Check] = field(default_factory=list)
     skipped_reason: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)   # e.g. the pull outcome
+    undecided: bool = False          # with ok None: unknown rather than skipped
+    unknown_reason: str | None = None
 
     @property
     def status(self) -> str:
-        return SKIP if self.ok is None else (PASS if self.ok else FAIL)
+        if self.ok is None:
+            return UNKNOWN if self.undecided else SKIP
+        return PASS if self.ok else FAIL
 
     @property
     def first_failure(self) -> Check | None:
         return next((c for c in self.checks if c.ok is False), None)
+
+    @property
+    def reason(self) -> str | None:
+        """Why the layer is skipped or unknown (None when it passed or failed)."""
+        return self.unknown_reason if self.status == UNKNOWN else (
+            self.skipped_reason if self.status == SKIP else None)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "status": self.status, "ok": self.ok,
@@ -72,13 +102,25 @@ class LayerResult:
             out["cause"], out["fix_command"] = failure.cause, failure.fix_command
         if self.skipped_reason:
             out["skipped_reason"] = self.skipped_reason
+        if self.unknown_reason:
+            out["unknown_reason"] = self.unknown_reason
         out.update(self.extra)
         return out
 
 
 def layer_from_checks(name: str, checks: list[Check], **extra: Any) -> LayerResult:
-    """A layer passes when none of its checks failed (skipped checks do not fail it)."""
-    return LayerResult(name, not any(c.ok is False for c in checks), checks, extra=dict(extra))
+    """The layer's status from its checks (see the module docstring): a skipped check never
+    makes a pass, an unknown one never a pass either."""
+    statuses = {c.status for c in checks}
+    if FAIL in statuses:
+        return LayerResult(name, False, checks, extra=dict(extra))
+    if UNKNOWN in statuses:
+        return LayerResult(name, None, checks, extra=dict(extra), undecided=True,
+                           unknown_reason=_why(checks, UNKNOWN))
+    if PASS not in statuses:
+        return LayerResult(name, None, checks, extra=dict(extra),
+                           skipped_reason=_why(checks, SKIP) or "nothing to check")
+    return LayerResult(name, True, checks, extra=dict(extra))
 
 
 @dataclass
@@ -128,8 +170,42 @@ def run_layers(layers: list[Layer], *, on_layer: Callable[[LayerResult], None] |
     return results
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """The run's verdict: pass, fail or unknown, and the summary line that says why."""
+    status: str
+    summary: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status == PASS
+
+
+def _listed(results: list[LayerResult], status: str) -> str:
+    return "; ".join(f"{r.name} ({r.reason})" if r.reason else r.name for r in results if r.status == status)
+
+
+def verdict(results: list[LayerResult], proof: str | None = None) -> Verdict:
+    """Fail when a layer failed. Otherwise pass when the `proof` layer (the real pull) passed, or
+    when every layer passed or was skipped and at least one passed; the summary still lists what
+    was unknown or skipped. Otherwise unknown: acrx cannot say the pull works."""
+    broken = first_failing(results)
+    if broken is not None:
+        failure = broken.first_failure
+        return Verdict(FAIL, f"failed: {broken.name} ({failure.cause if failure else 'a check failed'})")
+    proven = any(r.name == proof and r.status == PASS for r in results)
+    undecided = [r for r in results if r.status == UNKNOWN]
+    status = PASS if proven or (not undecided and any(r.status == PASS for r in results)) else UNKNOWN
+    parts = ["passed" if status == PASS else "not proven"]
+    for label, state in (("unknown", UNKNOWN), ("skipped", SKIP)):
+        listed = _listed(results, state)
+        if listed:
+            parts.append(f"{label}: {listed}")
+    return Verdict(status, "; ".join(parts))
+
+
 def all_passed(results: list[LayerResult]) -> bool:
-    return all(r.ok is not False for r in results) and any(r.ok for r in results)
+    return verdict(results).ok
 
 
 def first_failing(results: list[LayerResult]) -> LayerResult | None:

@@ -167,7 +167,8 @@ def check_registry_probe(run) -> list[Check]:
     key, source = _helper_like_key(run, registry)
     title = f"probe {choice.image}"
     if key is None:
-        return [passed("image", choice.image), skipped(title, source)]
+        # Knowing the image is not a probe: with no key the layer is SKIP, never PASS.
+        return [skipped(title, source)]
     checks = [passed("image", choice.image), passed("credentials", source)]
     try:
         login = run.ctx.session.cr_api_with_key(registry.region, key).get_authorization_token(registry.instance_id)

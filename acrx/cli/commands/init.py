@@ -72,7 +72,7 @@ def init_template(mode: str, network: str, *, cluster_id: str, region: str,
     if flavour == "self-managed":
         lines.append(f"  token_mode: {defaults.token_mode(mode)}")
     if mode == "access-key":
-        lines += ["  access_key:                 # names of the env vars holding account B's AccessKey",
+        lines += ["  access_key:                 # env vars with acrx's pull user's AccessKey, never an account's own",
                   f"    access_key_id_env: {defaults.DEFAULT_AK_ID_ENV}",
                   f"    access_key_secret_env: {defaults.DEFAULT_AK_SECRET_ENV}"]
     lines += [
@@ -110,12 +110,24 @@ def init(ctx: typer.Context,
 
     from acrx.config.loader import load_config
 
+    from acrx.config import formats
+    from acrx.config.echo import clean, echo
+
     if mode not in facts.MODES:
-        raise UsageError(f"{mode!r} is not one of {', '.join(facts.MODES)}", field="--mode")
+        raise UsageError(f"{echo(mode)} is not one of {', '.join(facts.MODES)}", field="--mode")
     if network not in facts.NETWORK_MODES:
-        raise UsageError(f"{network!r} is not one of {', '.join(facts.NETWORK_MODES)}", field="--network")
+        raise UsageError(f"{echo(network)} is not one of {', '.join(facts.NETWORK_MODES)}", field="--network")
+    # Checked before templating: a value with a newline would write extra YAML keys into the file.
+    for flag, value, check in (("--cluster-id", cluster_id, formats.cluster_id), ("--region", region, formats.region),
+                               ("--instance-id", instance_id, formats.instance_id),
+                               ("--registry-region", registry_region, formats.region)):
+        try:
+            if value is not None:
+                check(value)
+        except ValueError as exc:
+            raise UsageError(str(exc), field=flag) from None
     if file.exists() and not force:
-        raise UsageError(f"{file} exists; pass --force to overwrite it", field="-f/--file")
+        raise UsageError(f"{clean(str(file))} exists; pass --force to overwrite it", field="-f/--file")
     text = init_template(mode, network, cluster_id=cluster_id or PLACEHOLDER_CLUSTER_ID,
                          region=region or "cn-hangzhou", instance_id=instance_id or PLACEHOLDER_INSTANCE_ID,
                          registry_region=registry_region or region or "cn-hangzhou")

@@ -56,8 +56,8 @@ def _uid(flag_value: Optional[str], config_uid: Optional[str], flag: str, alias:
     if not uid:
         raise UsageError(f"needs the account id of account {alias!r}: give {flag} or accounts.{alias}.uid",
                          field=flag)
-    if not facts.UID_RE.match(uid):
-        raise UsageError(f"{uid!r} is not an Alibaba Cloud account id (expected 16 digits)", field=flag)
+    if not facts.UID_RE.fullmatch(uid):
+        raise UsageError(f"{uid[:40]!r} is not an Alibaba Cloud account id (expected 16 digits)", field=flag)
     return uid
 
 
@@ -87,8 +87,8 @@ def _worker_role_arn(config: "AcrxConfig", cluster_uid: str, name: Optional[str]
     if not name:
         raise UsageError("worker-role mode needs the cluster's worker RAM role name (read from the cluster "
                          "online): give --worker-role-name", field="--worker-role-name")
-    if not facts.ROLE_NAME_RE.match(name):
-        raise UsageError(f"{name!r} is not a RAM role name", field="--worker-role-name")
+    if not facts.ROLE_NAME_RE.fullmatch(name):
+        raise UsageError(f"{name[:70]!r} is not a RAM role name", field="--worker-role-name")
     return facts.role_arn(cluster_uid, name)
 
 
@@ -140,7 +140,7 @@ def trust_policy(ctx: typer.Context, file: FileOpt = DEFAULT_FILE,
     from acrx.render.policies import cluster_trust_policy, policy_json, registry_trust_policy
 
     if side not in ("cluster", "registry"):
-        raise UsageError(f"{side!r} is not cluster or registry", field="--side")
+        raise UsageError(f"{side[:40]!r} is not cluster or registry", field="--side")
     config = _load(file, mode, cluster_id=cluster_id, region=region)
     if config.mode == "access-key":
         raise UsageError("access-key mode uses a RAM user, not roles: there is no trust policy", field="--mode")
@@ -203,7 +203,7 @@ def configmap_cmd(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOp
     from acrx.render.configmap import configmap_data, configmap_manifest, configmap_yaml
 
     if output not in ("yaml", "json"):
-        raise UsageError(f"{output!r} is not yaml or json", field="--output")
+        raise UsageError(f"{output[:40]!r} is not yaml or json", field="--output")
     config = _load(file, mode, network, cluster_id=cluster_id, region=region, instance_id=instance_id,
                    registry_region=registry_region, instance_name=instance_name, domains=domains)
     access_key = None

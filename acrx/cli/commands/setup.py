@@ -13,7 +13,8 @@ from typing import Annotated, Optional
 import typer
 
 from acrx.cli.options import (DEFAULT_FILE, AnySourceOpt, AssumeOpt, FileOpt, KubeconfigOpt, ModeOpt, NetworkOpt,
-                              NoResumeOpt, OutputOpt, PlainAkOpt, RouteToOpt, ScopeOpt, YesOpt, check_identity_flags)
+                              NoResumeOpt, OutputOpt, PlainAkOpt, RouteToOpt, ScopeOpt, YesOpt, check_any_source,
+                              check_identity_flags)
 from acrx.cli.root import app, app_context
 
 
@@ -25,6 +26,7 @@ def _context(ctx: typer.Context, file: Path, mode, network, assume_policy, pull_
     check_identity_flags(assume_policy, pull_policy_scope)
     actx = app_context(ctx)
     config = load_config(file, {"mode": mode, "network.mode": network}, actx.sandbox_dir)
+    check_any_source(allow_any_source, config.network.mode)
     options = StepOptions(assume_policy=assume_policy, allow_plaintext_access_key=allow_plaintext_access_key,
                           allow_any_source=allow_any_source or None, route_to=route_to,
                           kubeconfig=str(kubeconfig) if kubeconfig else None,

@@ -2,8 +2,10 @@
 (the same first two layers plus a registry probe, without creating anything in the cluster).
 
 Layers run in order and stop at the first failure; each is printed with its checks and, on
-failure, the cause and the acrx command that fixes it. Exit 0 when every layer passes, 4 (through
-acrx.errors.VerificationFailed) when one fails.
+failure, the cause and the acrx command that fixes it, then one summary line (`passed; skipped:
+registry probe (<why>)`). Exit 0 when the pull is proven (see acrx.doctor.layers.verdict), 4
+(through acrx.errors.VerificationFailed) when a layer fails or nothing proves the pull: a check
+that was skipped or could not be decided is never counted as a pass.
 """
 
 
@@ -18,19 +20,23 @@ from acrx.cli.root import app, app_context
 TimeoutOpt = Annotated[Optional[str], typer.Option(
     "--timeout", help="How long to wait for the pull (e.g. 90s, 5m; default verify.timeout).")]
 KeepOpt = Annotated[bool, typer.Option("--keep", help="Leave the acrx-verify Deployment in place.")]
-MARK = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}
+MARK = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP", "unknown": "UNKNOWN"}
 
 
 def _timeout_seconds(text: Optional[str], config) -> float:
-    from acrx.config.formats import duration_seconds
+    from acrx.config.formats import MAX_VERIFY_TIMEOUT_S, duration_seconds, spell_seconds
     from acrx.errors import UsageError
 
     if text is None:
         return float(config.verify_timeout_seconds)
     try:
-        return float(text) if text.replace(".", "", 1).isdigit() else float(duration_seconds(text))
+        seconds = float(text) if text.replace(".", "", 1).isdigit() else float(duration_seconds(text))
     except ValueError as exc:
-        raise UsageError(str(exc), field="--timeout") from None
+        raise UsageError(str(exc), field="--timeout", hint="use e.g. 90s or 5m") from None
+    if not 0 < seconds <= MAX_VERIFY_TIMEOUT_S:
+        raise UsageError(f"{seconds:g} seconds is not between 0 and {spell_seconds(MAX_VERIFY_TIMEOUT_S)}",
+                         field="--timeout", hint=f"use at most {spell_seconds(MAX_VERIFY_TIMEOUT_S)}")
+    return seconds
 
 
 def _prepare(ctx: typer.Context, file: Path, output: str, timeout: Optional[str], kubeconfig: Optional[Path],
@@ -57,8 +63,8 @@ def verify_run(actx, step_ctx, file: Path, timeout: Optional[str], keep: bool):
 
 def _print_layer(console, result) -> None:
     console.print(f"{MARK[result.status]}  {result.name}", highlight=False, markup=False, emoji=False)
-    if result.ok is None:
-        console.print(f"      {result.skipped_reason}", highlight=False, markup=False, emoji=False)
+    if not result.checks:
+        console.print(f"      {result.reason or ''}", highlight=False, markup=False, emoji=False)
         return
     for check in result.checks:
         line = f"   {MARK[check.status].lower():4} {check.name}"
@@ -73,16 +79,18 @@ def _print_layer(console, result) -> None:
 
 
 def _report(actx, kind: str, results, output: str, success_line: Optional[str],
-            sink: Optional[dict] = None) -> int:
-    """Print the result (or, with `sink`, put the JSON data there for the caller's one envelope)."""
-    from acrx.doctor.layers import all_passed, first_failing
+            sink: Optional[dict] = None, proof: Optional[str] = None) -> int:
+    """Print the result (or, with `sink`, put the JSON data there for the caller's one envelope).
+    The summary says what passed, and what was skipped or could not be decided, and why."""
+    from acrx.doctor.layers import first_failing, verdict
     from acrx.errors import VerificationFailed
     from acrx.render.envelope import print_json
 
-    ok = all_passed(results)
+    found = verdict(results, proof)
     broken = first_failing(results)
     if output == "json":
-        data = {"ok": ok, "layers": [r.to_dict() for r in results]}
+        data = {"ok": found.ok, "verdict": found.status, "summary": found.summary,
+                "layers": [r.to_dict() for r in results]}
         if broken is not None:
             failure = broken.first_failure
             data["failed_layer"] = broken.name
@@ -94,15 +102,18 @@ def _report(actx, kind: str, results, output: str, success_line: Optional[str],
             sink.update(data)
         else:
             print_json(actx.out, kind, data)
-    elif ok and success_line:
-        actx.out.print(f"verified: {success_line}", highlight=False, markup=False, emoji=False)
-    elif ok:
-        actx.out.print("every layer passed", highlight=False, markup=False, emoji=False)
+    else:
+        actx.out.print(found.summary, highlight=False, markup=False, emoji=False)
+        if found.ok and success_line:
+            actx.out.print(f"verified: {success_line}", highlight=False, markup=False, emoji=False)
     if broken is not None:
         failure = broken.first_failure
         cause = failure.cause if failure else "a check failed"
         raise VerificationFailed(f"the {broken.name} layer failed: {cause}",
                                  hint=f"run `{failure.fix_command}`" if failure and failure.fix_command else None)
+    if not found.ok:
+        raise VerificationFailed(f"a pull is not proven: {found.summary}",
+                                 hint="the layers marked UNKNOWN or SKIP say what acrx could not check")
     return 0
 
 
@@ -125,7 +136,7 @@ def run_verify(actx, run, output: str, sink: Optional[dict] = None) -> int:
                             (L.LAYER_PULL, lambda: L.pull_layer(run))], on_layer=show)
     pulled = results[-1].extra.get("pull") if results[-1].ok else None
     success = pulled["message"] if pulled else None
-    return _report(actx, KIND_VERIFY, results, output, success, sink)
+    return _report(actx, KIND_VERIFY, results, output, success, sink, proof=L.LAYER_PULL)
 
 
 @app.command("doctor")
@@ -140,4 +151,4 @@ def doctor(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, output: OutputOpt =
     results = L.run_layers([(L.LAYER_CONTROL_PLANE, lambda: L.control_plane_layer(run)),
                             (L.LAYER_COMPONENT, lambda: L.component_layer(run)),
                             (L.LAYER_PROBE, lambda: L.probe_layer(run))], on_layer=show)
-    return _report(actx, KIND_DOCTOR, results, output, None)
+    return _report(actx, KIND_DOCTOR, results, output, None, proof=L.LAYER_PROBE)
