@@ -31,10 +31,6 @@ def _one_line(exc: BaseException) -> str:
     return cut(clean(" ".join(text.split())), ERROR_LIMIT)
 
 
-_CODE_NAMES = {ExitCode.USAGE: "usage", ExitCode.ERROR: "error", ExitCode.VERIFY_FAILED: "verification-failed",
-               ExitCode.INTERRUPTED: "interrupted", ExitCode.CHANGES_PENDING: "changes-pending"}
-
-
 def _wants_json(args: list[str]) -> bool:
     """-o json / --output json / -ojson / --output=json anywhere: errors then answer in JSON too."""
     for i, arg in enumerate(args):
@@ -47,9 +43,9 @@ def _wants_json(args: list[str]) -> bool:
 
 def _error_envelope(exc: BaseException, code: ExitCode, message: str, field: str | None = None) -> None:
     """With -o json, the one document on stdout for a failure no command answered in JSON."""
-    from acrx.render.envelope import KIND_ERROR, dumps, error_data
+    from acrx.render.envelope import KIND_ERROR, code_name, dumps, error_data
 
-    error = error_data(exc, message, _CODE_NAMES.get(code, "error"))
+    error = error_data(exc, message, code_name(code))
     if field and not error.get("field"):
         error["field"] = field
     typer.echo(dumps(KIND_ERROR, {"exit_code": int(code), "error": error}))

@@ -206,6 +206,7 @@ def plan_and_apply(actx: AppContext, ctx, steps: Iterable[Any], run: RunOptions,
         if plan.has_changes:
             if not run.yes and not confirm(actx, "Apply these changes?"):
                 actx.err.print("nothing applied")
+                envelope["error"] = {"code": "declined", "message": "nothing applied", "field": None, "hint": None}
                 return 1
             envelope["result"] = _apply(actx, ctx, steps, plan, command, resume, envelope)
         from acrx.execute.journal import retire
@@ -215,6 +216,14 @@ def plan_and_apply(actx: AppContext, ctx, steps: Iterable[Any], run: RunOptions,
             return 0
         envelope["verify"] = {}
         return after_apply(envelope["verify"] if as_json else None)
+    except BaseException as exc:
+        if "error" not in envelope:
+            from acrx.exitcodes import exit_code_for
+            from acrx.render.envelope import code_name, error_data
+
+            envelope["error"] = error_data(exc, " ".join(str(exc).split()) or type(exc).__name__,
+                                           code_name(exit_code_for(exc)))
+        raise
     finally:
         if as_json:
             from acrx.render.envelope import KIND_APPLY_RESULT, plan_data, print_json
@@ -238,10 +247,11 @@ def _apply(actx: AppContext, ctx, steps: list, plan, command: str, resume, envel
     try:
         result = executor.apply(plan, resume=resume.skip if resume else None)
     except BaseException as exc:
-        from acrx.render.envelope import error_data
+        from acrx.exitcodes import exit_code_for
+        from acrx.render.envelope import code_name, error_data
 
         error = error_data(exc, " ".join(str(exc).split()) or type(exc).__name__,
-                           "apply-failed" if isinstance(exc, Exception) else "interrupted")
+                           "apply-failed" if isinstance(exc, Exception) else code_name(exit_code_for(exc)))
         if isinstance(exc, ApplyFailed):
             error.update(address=exc.address, applied=list(exc.applied),
                          message=" ".join(str(exc.cause).split()) or type(exc.cause).__name__)

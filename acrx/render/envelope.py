@@ -43,6 +43,14 @@ def print_json(console: Console, kind: str, data: Mapping[str, Any]) -> None:
     _PRINTED[0] += 1
 
 
+# exit code -> the `error.code` of a failure that carries no cloud error code
+CODE_NAMES = {1: "error", 2: "usage", 3: "changes-pending", 4: "verification-failed", 130: "interrupted"}
+
+
+def code_name(exit_code: int) -> str:
+    return CODE_NAMES.get(int(exit_code), "error")
+
+
 def error_data(exc: BaseException, message: str, code: str) -> dict[str, Any]:
     """`{code, message, field, hint}` of a failure; `code` is the cloud's error code when the
     cloud refused, else what kind of failure it was (usage, error, interrupted, ...)."""
