@@ -66,7 +66,7 @@ class VpcNodeNetwork:
                 # Public domain: out through the NAT's EIPs, in through B's internet endpoint ACL.
                 egress = network_path.egress_ips(self.world, cluster.account, cluster.region, cluster.vpc_id,
                                                  node_vswitch)
-                admitted = instance.internet_enabled and any(
+                admitted = instance.internet_serving and any(   # CREATING serves nobody yet
                     _covers(entry, eip) for entry, _ in instance.acl for eip in egress)
                 return None if admitted else _timeout(ip)
             reachable, why = network_path.private_path(self.world, (cluster.account, cluster.region, node_vswitch), ip)

@@ -2,19 +2,23 @@
 
 `cr.endpoint.internet` (enable) and one `cr.acl.<cidr>` per egress EIP as /32. 0.0.0.0/0 only with
 --allow-any-source, and then with a warning. ACL writes are chained one after another: the API
-does not take concurrent ACL changes well (third-party report).
+does not take concurrent ACL changes well (third-party report). The endpoint is asynchronous: the
+handlers wait for RUNNING before any ACL write, and for each entry to be listed. The system entry
+127.0.0.1/32 ("default") that enabling adds is not acrx's: destroy removes only marked entries.
 """
 
 from __future__ import annotations
 
 import ipaddress
 
+from acrx.errors import AcrxError
 from acrx.plan.change import Action, Change
 from acrx.steps.network.common import marked_name
 from acrx.steps.network.discovery import cluster_net, cr_api, registry_net
 
 ENDPOINT, ACL = "cr.endpoint.internet", "cr.acl"
 ANY = "0.0.0.0/0"
+RUNNING = "RUNNING"
 
 
 def allow_any(ctx) -> bool:
@@ -60,16 +64,41 @@ def plan_public(ctx) -> list[Change]:
 
 def apply_endpoint(ctx, change, actx) -> dict:
     d = change.data
-    cr_api(ctx, d["alias"], d["region"]).set_internet_endpoint(d["instance_id"], True)
+    cr = cr_api(ctx, d["alias"], d["region"])
+    cr.set_internet_endpoint(d["instance_id"], True)
+    _wait_running(ctx, cr, d, actx)
     ctx.forget("net:registry")
     return {"enabled": True}
+
+
+def _wait_running(ctx, cr, d, actx) -> None:
+    """The endpoint is asynchronous (CREATING -> RUNNING, official GetInstanceEndpoint doc), and an ACL
+    entry written while it is CREATING is silently dropped: Terraform waits for RUNNING before any ACL
+    write (resource_alicloud_cr_internet_endpoint.go, resource_alicloud_cr_endpoint_acl_policy.go)."""
+    def running():
+        endpoint = cr.endpoint(d["instance_id"], "internet")
+        if endpoint is None or not endpoint.enabled:
+            raise AcrxError(f"the internet endpoint of {d['instance_id']} is off: it was turned off meanwhile")
+        return endpoint if endpoint.status.upper() == RUNNING else None
+
+    actx.wait_until(running, what=f"the internet endpoint of {d['instance_id']} to be RUNNING",
+                    budget_s=ctx.options.wait_budget_s)
 
 
 def apply_acl(ctx, change, actx) -> dict:
     d = change.data
     cr = cr_api(ctx, d["alias"], d["region"])
-    present = cr.endpoint(d["instance_id"], "internet")
+    _wait_running(ctx, cr, d, actx)
+
+    def listed():
+        present = cr.endpoint(d["instance_id"], "internet")
+        return bool(present and d["cidr"] in {e.cidr for e in present.acl})
+
     # A retried apply after an interruption may find its own entry: adding it again is refused.
-    if not present or d["cidr"] not in {e.cidr for e in present.acl}:
+    if not listed():
         cr.add_acl_entry(d["instance_id"], d["cidr"], marked_name("managed"))
+    # Terraform waits for each entry to be listed before the next write; so does acrx (the plan
+    # chains the entries one after another).
+    actx.wait_until(listed, what=f"ACL entry {d['cidr']} to be listed", budget_s=ctx.options.wait_budget_s)
+    ctx.forget("net:registry")
     return {"cidr": d["cidr"]}

@@ -18,6 +18,19 @@ SPECS = ("Enterprise_Basic", "Enterprise_Standard", "Enterprise_Advanced")
 # economy edition); change them here only.
 VPC_LINK_LIMITS = {"Enterprise_Basic": 1, "Enterprise_Standard": 3, "Enterprise_Advanced": 7}
 VPC_LINK_SECONDS = 60   # [?] linking a VPC takes about a minute in the console
+# The internet endpoint is asynchronous: UpdateInstanceEndpointStatus moves it through CREATING to
+# RUNNING (GetInstanceEndpoint's Status: CREATING/RUNNING/DELETING, official ZH GetInstanceEndpoint
+# doc). Terraform waits for RUNNING before it writes ACL entries, because an entry written while
+# CREATING is lost, and then waits for each entry to be listed (terraform-provider-alicloud
+# resource_alicloud_cr_internet_endpoint.go / resource_alicloud_cr_endpoint_acl_policy.go); here a
+# write while CREATING answers success and is silently dropped. Enabling adds a system
+# `127.0.0.1/32` entry commented "default" (resource_alicloud_cr_internet_endpoint.go:121-131).
+# ACL writes close together answer SLB_SERVICE_ERROR, which TF retries
+# (resource_alicloud_cr_endpoint_acl_policy.go:92; a third-party TF config: "Alicloud does not
+# support concurrent creation of acl policy"). [?] both durations; DELETING is not modelled.
+INTERNET_ENDPOINT_SECONDS = 30
+ACL_WRITE_SECONDS = 2
+DEFAULT_ACL_ENTRY = ("127.0.0.1/32", "default")
 
 INSTANCE_NOT_EXIST = "INSTANCE_NOT_EXIST"
 INSTANCE_STATUS_NOT_SUPPORT = "INSTANCE_STATUS_NOT_SUPPORT"
@@ -66,6 +79,9 @@ class Instance:
     status: str
     created: float
     internet_enabled: bool = False
+    internet_ready_at: float = 0.0   # CREATING until then (sandbox clock)
+    acl_busy_until: float = 0.0      # ACL writes answer SLB_SERVICE_ERROR until then
+    clock: object = field(default=None, repr=False)
     acl: list[tuple[str, str]] = field(default_factory=list)   # (CIDR entry, comment)
     vpc_links: list[VpcLink] = field(default_factory=list)
     namespaces: dict = field(default_factory=dict)              # models_repos
@@ -96,9 +112,18 @@ class Instance:
                 "CreateTime": created if ms_times else str(created),
                 "ModifiedTime": created if ms_times else str(created)}
 
+    @property
+    def internet_status(self) -> str:
+        if not self.internet_enabled:
+            return "STOPPED"   # [?] the name of the off state
+        return "CREATING" if self.clock is not None and self.clock.now() < self.internet_ready_at else RUNNING
+
+    @property
+    def internet_serving(self) -> bool:
+        return self.internet_status == RUNNING
+
     def internet_endpoint(self) -> dict:
-        return {"EndpointType": "internet", "Enable": self.internet_enabled,
-                "Status": RUNNING if self.internet_enabled else "STOPPED",  # [?] status names
+        return {"EndpointType": "internet", "Enable": self.internet_enabled, "Status": self.internet_status,
                 # The internet endpoint always filters by its whitelist: an empty list admits nobody.
                 "AclEnable": True,
                 "AclEntries": [{"Entry": entry, "Comment": comment} for entry, comment in self.acl],
@@ -117,7 +142,19 @@ class Instance:
     def set_internet(self, endpoint_type: str, enable: bool) -> None:
         _endpoint_type(endpoint_type, allowed=("internet",))
         self.require_running()
+        if enable and not self.internet_enabled:
+            self.internet_ready_at = self.clock.ready_at(INTERNET_ENDPOINT_SECONDS) if self.clock else 0.0
+            if DEFAULT_ACL_ENTRY[0] not in {e for e, _ in self.acl}:
+                self.acl.insert(0, DEFAULT_ACL_ENTRY)
         self.internet_enabled = enable
+
+    def _acl_write(self) -> bool:
+        """False when the write is to be dropped (endpoint CREATING); SLB_SERVICE_ERROR when busy."""
+        if self.clock is not None and self.clock.now() < self.acl_busy_until:
+            raise ApiError("SLB_SERVICE_ERROR", "The SLB service of the endpoint is busy, try again later.", 400)
+        if self.clock is not None:
+            self.acl_busy_until = self.clock.ready_at(ACL_WRITE_SECONDS)
+        return self.internet_status != "CREATING"
 
     def add_acl(self, endpoint_type: str, entries: list[tuple[str, str]]) -> None:
         _endpoint_type(endpoint_type, allowed=("internet",))
@@ -128,7 +165,8 @@ class Instance:
             if entry in existing:
                 raise InBodyError(ACL_ENTRY_EXISTS, f"The ACL entry {entry} already exists.")
             existing.add(entry)
-        self.acl.extend(normalized)
+        if self._acl_write():
+            self.acl.extend(normalized)
 
     def remove_acl(self, endpoint_type: str, entries: list[str]) -> None:
         _endpoint_type(endpoint_type, allowed=("internet",))
@@ -138,6 +176,7 @@ class Instance:
         for entry in wanted:
             if entry not in present:
                 raise InBodyError(ACL_ENTRY_NOT_EXIST, f"The ACL entry {entry} does not exist.")
+        self._acl_write()
         self.acl = [(e, c) for e, c in self.acl if e not in wanted]
 
     # -- VPC links ------------------------------------------------------------------------
@@ -236,7 +275,9 @@ class Backend:
         if spec not in SPECS:
             raise ValueError(f"spec must be one of {SPECS}")
         instance = Instance("cri-" + self.world.ids.alnum(16), name, self.account, self.region, spec, status,
-                            self.world.clock.now(), internet_enabled=internet_enabled)
+                            self.world.clock.now(), internet_enabled=internet_enabled, clock=self.world.clock)
+        if internet_enabled:
+            instance.acl.append(DEFAULT_ACL_ENTRY)   # enabled long ago: RUNNING, with the system entry
         self.instances[instance.instance_id] = instance
         return instance
 
