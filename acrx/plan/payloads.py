@@ -72,6 +72,9 @@ class UserPayload(_Payload):
 
 class AccessKeyPayload(_Payload):
     user: StrictStr
+    user_owned: Optional[StrictBool] = None    # a key of acrx's own user (created, or its orphans removed)
+    keep: Optional[Strs] = None                # the key the ConfigMap holds ...
+    orphans: Optional[Strs] = None             # ... and keys whose secret is lost, to delete
 
 
 class NamePayload(_Payload):
@@ -118,6 +121,11 @@ class ConfigMapDeletePayload(_Payload):
     name: StrictStr
     keys: Strs
     delete_configmap: StrictBool
+
+
+class DeploymentDeletePayload(_Payload):
+    namespace: StrictStr
+    name: StrictStr
 
 
 class KeepPayload(_Payload):
@@ -218,6 +226,10 @@ class PeerAttachmentPayload(_Located):
     attachment_id: Optional[StrictStr] = None
 
 
+class EndpointDisablePayload(EndpointPayload):
+    record_only: Optional[Literal[True]] = None   # already off: only acrx's record of it goes
+
+
 class RouteDeletePayload(_Located):
     route_table_id: StrictStr
     destination: StrictStr
@@ -283,6 +295,7 @@ PAYLOADS: dict[str, type[_Payload]] = {
     "k8s.pod": PodRestartPayload,
     "k8s.configmap": ConfigMapPayload,
     "k8s.configmap.delete": ConfigMapDeletePayload,
+    "k8s.deployment.delete": DeploymentDeletePayload,
     "keep": KeepPayload,
     "cr.endpoint.internet": EndpointPayload,
     "cr.acl": AclPayload,
@@ -307,6 +320,7 @@ PAYLOADS: dict[str, type[_Payload]] = {
     "pvtz.binding.delete": BindingDeletePayload,
     "pvtz.zone.delete": ZoneDeletePayload,
     "cr.acl.delete": AclDeletePayload,
+    "cr.endpoint.disable": EndpointDisablePayload,
 }
 
 
