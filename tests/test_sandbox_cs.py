@@ -101,7 +101,9 @@ def test_enable_rrsa_is_a_task_that_sets_up_the_issuer(slow_env):
     detail = client.describe_cluster_detail(cid).body
     issuer_url = f"https://oidc-ack-{REGION}.oss-{REGION}.aliyuncs.com/{cid}"
     rrsa = detail.rrsa_config
-    assert detail.state == "running" and rrsa.enabled is True
+    assert detail.state == "updating" and rrsa.enabled is True    # settling after the task (ART waits)
+    env.world.clock.advance(cs_models.CLUSTER_SETTLE_SECONDS + 1)
+    assert client.describe_cluster_detail(cid).body.state == "running"
     assert rrsa.issuer.split(",") == [issuer_url, "https://kubernetes.default.svc", "kubernetes.default.svc"]
     assert rrsa.audience == "sts.aliyuncs.com" and rrsa.oidc_name == f"ack-rrsa-{cid}"
     assert rrsa.oidc_arn == f"acs:ram::{env.a.uid}:oidc-provider/ack-rrsa-{cid}"
@@ -241,7 +243,8 @@ def test_addon_config_is_validated(env):
 
 
 @pytest.mark.parametrize("kw, name, allowed", [
-    ({"cluster_spec": "ack.standard"}, MANAGED, False),             # Basic: no managed edition
+    ({"cluster_spec": "ack.standard"}, MANAGED, True),              # Basic 1.22+: the current doc (issue 13)
+    ({"cluster_spec": "ack.pro.xlarge"}, MANAGED, True),            # a Pro XL tier is Pro
     ({"cluster_spec": "ack.standard"}, SELF_MANAGED, True),
     ({"profile": "Serverless"}, MANAGED, True),
     ({"profile": "Serverless"}, SELF_MANAGED, False),
