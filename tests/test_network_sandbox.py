@@ -127,7 +127,7 @@ def test_existing_peering_is_adopted_not_recreated(tmp_path, run_cli):
         conn = world.backend("vpcpeer", s.account_a, None).create(
             region=s.region_a, vpc_id=s.vpc_a, accepting_uid=s.account_b, accepting_region=s.region_b,
             accepting_vpc_id=s.vpc_b, bandwidth=None, link_type=None, name="by-hand", description="",
-            client_token=None, tags={})
+            tags={})
         world.backend("vpcpeer", s.account_b, None).accept(conn.instance_id)
         plan = {c["address"]: c for c in _replan(run_cli, sb)}
         assert plan["vpc.peering"]["action"] == "no-op" and "adopted" in plan["vpc.peering"]["reason"]

@@ -36,7 +36,7 @@ def _peering(s):
     conn = peer_a.create(region=HZ, vpc_id=s["vpc_a"].vpc_id, accepting_uid=s["b"].uid,
                          accepting_region=s["b_region"], accepting_vpc_id=s["vpc_b"].vpc_id,
                          bandwidth=None if s["b_region"] == HZ else 100, link_type=None, name="", description="",
-                         client_token=None, tags={})
+                         tags={})
     world.backend("vpcpeer", s["b"].uid, None).accept(conn.instance_id)
     return conn.instance_id
 
@@ -140,7 +140,7 @@ def test_pending_routes_and_unaccepted_peering_do_not_carry_traffic():
     peer_a = world.backend("vpcpeer", s["a"].uid, None)
     conn = peer_a.create(region=HZ, vpc_id=s["vpc_a"].vpc_id, accepting_uid=s["b"].uid, accepting_region=HZ,
                          accepting_vpc_id=s["vpc_b"].vpc_id, bandwidth=None, link_type=None, name="",
-                         description="", client_token=None, tags={})
+                         description="", tags={})
     with pytest.raises(ApiError) as info:                            # still Accepting
         _route(va, s["vpc_a"].route_table_id, "10.0.0.0/16", "VpcPeer", conn.instance_id)
     assert info.value.code == "IncorrectStatus.VpcPeer"
@@ -178,13 +178,13 @@ def test_100x_registry_vpc_cannot_be_routed():
 def _cen(s, *, grant=True, attach_b=True, peer=True):
     world = s["world"]
     cbn_a = world.backend("cbn", s["a"].uid, None)
-    cen = cbn_a.create_cen("acrx", "", None, {})
-    tr_a = cbn_a.create_transit_router(cen.cen_id, HZ, "", "", None)
-    tr_b = tr_a if s["b_region"] == HZ else cbn_a.create_transit_router(cen.cen_id, s["b_region"], "", "", None)
+    cen = cbn_a.create_cen("acrx", "", {})
+    tr_a = cbn_a.create_transit_router(cen.cen_id, HZ, "", "")
+    tr_b = tr_a if s["b_region"] == HZ else cbn_a.create_transit_router(cen.cen_id, s["b_region"], "", "")
     att_a = cbn_a.create_vpc_attachment(region=HZ, cen_id=cen.cen_id, transit_router_id=tr_a.transit_router_id,
                                         vpc_id=s["vpc_a"].vpc_id, vpc_owner=None,
                                         zone_mappings=[{"VSwitchId": s["nodes"].vswitch_id}], name="",
-                                        description="", auto_publish=False, client_token=None)
+                                        description="", auto_publish=False)
     att_b = None
     if grant:
         world.backend("cbn", s["b"].uid, None).grant(region=s["b_region"], vpc_id=s["vpc_b"].vpc_id,
@@ -194,12 +194,12 @@ def _cen(s, *, grant=True, attach_b=True, peer=True):
         att_b = cbn_a.create_vpc_attachment(region=s["b_region"], cen_id=cen.cen_id,
                                             transit_router_id=tr_b.transit_router_id, vpc_id=s["vpc_b"].vpc_id,
                                             vpc_owner=s["b"].uid, zone_mappings=[{"VSwitchId": s["vsw_b"].vswitch_id}],
-                                            name="", description="", auto_publish=False, client_token=None)
+                                            name="", description="", auto_publish=False)
     if peer and tr_b is not tr_a:
         cbn_a.create_peer_attachment(region=HZ, cen_id=cen.cen_id, transit_router_id=tr_a.transit_router_id,
                                      peer_transit_router_id=tr_b.transit_router_id, peer_region=s["b_region"],
                                      bandwidth=None, bandwidth_type="DataTransfer", name="", description="",
-                                     auto_publish=False, client_token=None)
+                                     auto_publish=False)
     return cen, att_a, att_b
 
 

@@ -140,8 +140,8 @@ def test_route_entry_pending_then_available_and_deleted(cloud):
         next_hop_id=cloud["nat"].nat_gateway_id, route_entry_name="acrx", client_token="tok-1")).body
     again = client.create_route_entry(m.CreateRouteEntryRequest(
         region_id=REGION, route_table_id=table, destination_cidr_block="8.8.8.8/32", next_hop_type="NatGateway",
-        next_hop_id=cloud["nat"].nat_gateway_id, client_token="tok-1")).body
-    assert again.route_entry_id == created.route_entry_id     # ClientToken idempotency
+        next_hop_id=cloud["nat"].nat_gateway_id, route_entry_name="acrx", client_token="tok-1")).body
+    assert again.route_entry_id == created.route_entry_id     # ClientToken idempotency: the same request
 
     def status():
         listed = client.describe_route_entry_list(m.DescribeRouteEntryListRequest(

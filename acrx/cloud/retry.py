@@ -3,8 +3,10 @@
 The SDK's own `RuntimeOptions(autoretry=...)` is ignored by tea-openapi 0.4.6, so acrx retries
 here: throttling, 503/5xx and connection failures, with exponential backoff and jitter inside a
 time budget, honouring the server's `x-acs-retry-after`. A write that may have been carried out
-(a lost connection, a 500/502/504) is retried only when the caller says it is idempotent; else
-the error says the outcome is unknown and that planning again converges (the cloud is the state).
+(a lost connection, a 500/502/504) is retried only when it is idempotent: the caller says so, or
+the request carries a ClientToken (the cloud then answers a repeat with the first result, see the
+"How to ensure idempotence" pages of ECS and VPC). Else the error says the outcome is unknown and
+that planning again converges (the cloud is the state, re-read before creating again).
 """
 
 from __future__ import annotations
@@ -139,9 +141,12 @@ def invoke(get_client: Callable[[], object], method: str, *args, action: str,
     """Call `get_client().<method>(*args, RuntimeOptions())` under the policy; return the body map.
 
     Adapters use this so that every SDK call goes through translation and retries, and so
-    that SDK models never leave acrx.cloud (the body comes back in wire field names).
+    that SDK models never leave acrx.cloud (the body comes back in wire field names). A request
+    with a ClientToken is idempotent whatever the caller says: the same token is re-sent.
     """
     from darabonba.runtime import RuntimeOptions
+
+    idempotent = idempotent or any(getattr(arg, "client_token", None) for arg in args)
 
     def once():
         response = getattr(get_client(), method)(*args, RuntimeOptions())

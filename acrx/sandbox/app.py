@@ -8,11 +8,13 @@ Used in-process by the tests and `acrx demo`, and by `python -m acrx.sandbox ser
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import asdict
 from pathlib import Path
 
 import yaml
 
+from acrx.sandbox.core import control
 from acrx.sandbox.core.server import CloudServer
 from acrx.sandbox.core.world import World
 from acrx.sandbox.kube.cluster import SandboxCluster
@@ -36,12 +38,13 @@ class Sandbox:
         self.registry: RegistryServer | None = None
         self.clusters: dict[str, SandboxCluster] = {}
         self.runtimes: dict[str, object] = {}
+        self.control_secret = secrets.token_urlsafe(32)  # the operator's key to the fault knobs
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> "Sandbox":
         from acrx.sandbox.services.cr.registry_auth import CrRegistryAuth
 
-        self.cloud = CloudServer(self.world).start(host, port)
+        self.cloud = CloudServer(self.world, control_secret=self.control_secret).start(host, port)
         auth = CrRegistryAuth(self.world)
         self.registry = RegistryServer(self.images, auth, auth.instance_for_host, auth.region_for_instance,
                                        clock=self.world.clock.now).start(host)
@@ -90,6 +93,7 @@ class Sandbox:
             "ACRX_SANDBOX_ENDPOINT": self.cloud.endpoint,
             "ACRX_SANDBOX_REGISTRY_ENDPOINT": self.registry.url,
             "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true",
+            control.SECRET_VAR: self.control_secret,
         }
         for alias in ("cluster", "registry"):
             account = self.world.account_by_alias(alias)

@@ -159,3 +159,6 @@ def demo(
             else:
                 os.environ["ACRX_STATE_DIR"] = previous_state_dir
             sandbox.stop()
+
+
+from acrx.cli.commands import sandbox_faults  # noqa: E402,F401  (sandbox faults)

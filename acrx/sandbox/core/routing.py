@@ -22,6 +22,7 @@ class Route:
     resource: Callable[[Any], str] | None = None
     method: str | None = None   # ROA only
     pattern: re.Pattern | None = None  # ROA only
+    client_token: bool = False  # the API takes ClientToken (core/idempotency.py honours it)
 
 
 class Router:
@@ -34,10 +35,11 @@ class Router:
         self.roa_routes: list[Route] = []
 
     def rpc(self, action: str, *, writes: bool, anonymous: bool = False, authorize: bool = True,
-            resource: Callable[[Any], str] | None = None):
+            resource: Callable[[Any], str] | None = None, client_token: bool = False):
         def register(fn: Handler) -> Handler:
             self.rpc_routes[action] = Route(self.service, self.product, self.version, action, fn, writes,
-                                            anonymous, authorize and not anonymous, resource)
+                                            anonymous, authorize and not anonymous, resource,
+                                            client_token=client_token)
             return fn
         return register
 

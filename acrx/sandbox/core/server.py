@@ -18,9 +18,12 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
+from acrx.sandbox.core import control
 from acrx.sandbox.core.auth import Authenticator
 from acrx.sandbox.core.calllog import Call
+from acrx.sandbox.core.disconnect import QuietDisconnects, read_body
 from acrx.sandbox.core.errors import ApiError, service_unavailable, throttled
+from acrx.sandbox.core.idempotency import token_of
 from acrx.sandbox.core.request import Request
 from acrx.sandbox.core.routing import Response, Route, Router
 from acrx.sandbox.core.world import SERVICES
@@ -82,17 +85,23 @@ class _Handler(BaseHTTPRequestHandler):
         started = time.time()
         raw_path, _, raw_query = self.path.partition("?")
         query = dict(parse_qsl(raw_query, keep_blank_values=True))
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        body = read_body(self.rfile, self.headers.get("Content-Length"))
+        if body is None:  # the client left mid-request: act on none of it
+            self._drop()
+            return
         headers = {k.lower(): v for k, v in self.headers.items()}
+        if raw_path.startswith(control.PREFIX):
+            status, payload = control.handle(world, cloud.control_secret, self.command, raw_path, headers, body)
+            self._send(status, payload, None, "")
+            return
         form = {}
         if headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-            form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+            form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         route, path_params, style = cloud.routes.resolve(self.command, raw_path, headers, {**query, **form})
         request_id = world.ids.request_id()
         req = Request(world=world, method=self.command, path=raw_path, headers=headers,
                       params={**query, **form}, body=body, path_params=path_params, request_id=request_id)
-        status, error_code, reply = 500, None, None
+        status, error_code, reply, replayed = 500, None, None, False
         try:
             if route is None:
                 raise ApiError("InvalidAction.NotFound" if style == "rpc" else "NotFound",
@@ -121,9 +130,19 @@ class _Handler(BaseHTTPRequestHandler):
                 if route.authorize:
                     resource = route.resource(req) if route.resource else f"acs:{route.product}:{req.region or '*'}:{req.account}:*"
                     req.authorize(f"{route.product}:{route.action}", resource)
-                result = route.handler(req)
+                token = token_of(req) if route.client_token else None
+                result = world.tokens.replay(req, token) if token else None
+                replayed = result is not None
+                if not replayed:
+                    result = route.handler(req)
+                    if token:
+                        world.tokens.remember(req, token, result)
             reply = self._success(result, style, request_id)
             status = reply[0]
+            # The dangerous fault: the call was carried out (its write applied), then the
+            # answer is lost. Only a ClientToken or a fresh read tells the caller what happened.
+            if knobs.roll(knobs.lost_answer_rate, route.action):
+                error_code, reply = "LostAnswer", None
         except ApiError as err:
             status, error_code = err.status, err.code
             reply = self._failure(err, style, request_id)
@@ -137,7 +156,7 @@ class _Handler(BaseHTTPRequestHandler):
             if route is not None:
                 world.calls.record(Call(route.service, route.action,
                                         req.principal.account if req.principal else None, req.region,
-                                        route.writes, status, error_code, started, time.time()))
+                                        route.writes and not replayed, status, error_code, started, time.time()))
             if reply is None:
                 self._drop()
             else:
@@ -156,7 +175,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json;charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
-        self.send_header("x-acs-request-id", request_id)
+        if request_id:
+            self.send_header("x-acs-request-id", request_id)
         for key, value in (extra or {}).items():
             self.send_header(key, value)
         self.end_headers()
@@ -190,13 +210,14 @@ class _Handler(BaseHTTPRequestHandler):
 class CloudServer:
     """One threaded loopback server for every product of the fake cloud."""
 
-    class _Server(ThreadingHTTPServer):
+    class _Server(QuietDisconnects, ThreadingHTTPServer):
         daemon_threads = True
         allow_reuse_address = True
         cloud: "CloudServer"
 
-    def __init__(self, world, routers: list[Router] | None = None):
+    def __init__(self, world, routers: list[Router] | None = None, *, control_secret: str | None = None):
         self.world = world
+        self.control_secret = control_secret  # None: no control endpoint (core/control.py)
         self.routes = RouteTable(routers if routers is not None else load_routers())
         self.auth = Authenticator(world)
         self._httpd: CloudServer._Server | None = None

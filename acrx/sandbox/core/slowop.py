@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from acrx.sandbox.core.knobs import TASK_KINDS
+
 RUNNING, SUCCESS, FAIL = "running", "success", "fail"
 
 
@@ -32,6 +34,8 @@ class SlowOp:
 
 
 def start(world, kind: str, cloud_seconds: float, *, error: tuple[str, str] | None = None) -> SlowOp:
+    if kind not in TASK_KINDS:  # `--fail-task` is checked against this list: keep it whole
+        raise ValueError(f"slow operation kind {kind!r} is missing from knobs.TASK_KINDS")
     fails = world.knobs.task_fails(kind)
     return SlowOp(kind=kind, started=world.clock.now(), ready_at=world.clock.ready_at(cloud_seconds),
                   fails=fails, clock=world.clock,

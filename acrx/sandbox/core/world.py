@@ -14,6 +14,7 @@ from typing import Any
 from acrx.sandbox.core.calllog import CallLog
 from acrx.sandbox.core.clock import Clock
 from acrx.sandbox.core.identity import Credential, Keyring, Principal
+from acrx.sandbox.core.idempotency import TokenLedger
 from acrx.sandbox.core.ids import IdFactory
 from acrx.sandbox.core.knobs import Knobs
 from acrx.sandbox.core.oidc import OidcIssuers
@@ -46,6 +47,7 @@ class World:
         self.seed = seed
         self.clock = Clock(clock_scale)
         self.knobs = Knobs(seed=seed)
+        self.tokens = TokenLedger()     # ClientTokens seen, per account and product
         self.calls = CallLog()
         self.keyring = Keyring()
         self.ids = IdFactory(seed)
@@ -94,6 +96,7 @@ class World:
             self.accounts.clear()
             self.keyring.clear()
             self.calls.clear()
+            self.tokens.clear()
             self.hooks.clear()
             self.oidc = OidcIssuers()
             self.ids = IdFactory(self.seed)

@@ -19,6 +19,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
+from acrx.sandbox.core.disconnect import QuietDisconnects, read_body
+
 from . import discovery, openapi
 from .errors import KubeError
 from .handlers import handle  # the verbs, kept apart so each module stays small
@@ -59,7 +61,7 @@ def parse_resource_path(parts: list[str]) -> _Route | None:
     return _Route(rt, namespace, rest[1] if len(rest) > 1 else None, rest[2] if len(rest) > 2 else None)
 
 
-class KubeAPIServer(ThreadingHTTPServer):
+class KubeAPIServer(QuietDisconnects, ThreadingHTTPServer):  # a client gone mid-call is no fault
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
@@ -185,8 +187,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self, method: str) -> None:
         url = urlsplit(self.path)
         self.query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-        length = int(self.headers.get("Content-Length") or 0)
-        self.body = self.rfile.read(length) if length else b""
+        body = read_body(self.rfile, self.headers.get("Content-Length"))
+        if body is None:  # the client left mid-request: a truncated YAML body could still parse
+            self.close_connection = True
+            return
+        self.body = body
         path = url.path.rstrip("/") or "/"
         if path in ("/healthz", "/livez", "/readyz"):
             data = b"ok"

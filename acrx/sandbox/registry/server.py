@@ -24,7 +24,6 @@ import binascii
 import json
 import re
 import secrets
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Protocol
 from urllib.parse import parse_qs, urlsplit
 
+from acrx.sandbox.core.disconnect import QuietDisconnects, read_body
 from acrx.sandbox.registry.images import OCI_INDEX, OCI_MANIFEST, ImageStore
 
 TOKEN_TTL_SECONDS = 300  # distribution's token servers commonly issue 5-minute tokens
@@ -174,14 +174,10 @@ class RegistryServer:
         return grant
 
 
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
+class _QuietServer(QuietDisconnects, ThreadingHTTPServer):
+    """A client that gave up (a probe's timeout, a killed pull) is not a server fault."""
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that gave up (a probe's timeout) leaves a broken pipe: not a server fault.
-        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError, TimeoutError)):
-            return
-        super().handle_error(request, client_address)
+    daemon_threads = True
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -205,14 +201,13 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def _drain_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
-
     def _dispatch(self) -> None:
         if self.registry.latency > 0:
             time.sleep(self.registry.latency)
-        body = self._drain_body()
+        body = read_body(self.rfile, self.headers.get("Content-Length"))
+        if body is None:  # the client left mid-request
+            self.close_connection = True
+            return
         url = urlsplit(self.path)
         auth_route = _AUTH_ROUTE.match(url.path)
         if auth_route:

@@ -184,7 +184,7 @@ def apply_cen(ctx, change, actx) -> dict:
     # An interrupted run may have made it already: take that one (the name is deterministic).
     found = [c for c in api.list_cens(name=d["name"]) if is_marked(c.name, c.tags)]
     cen_id = found[0].id if found else api.create_cen(name=d["name"], description=marked_name("managed"),
-                                                      client_token=client_token(), tags=MARK_TAGS)
+                                                      client_token=client_token(actx), tags=MARK_TAGS)
     actx.wait_until(lambda: (api.get_cen(cen_id) or _gone("CEN", cen_id)).status == "Active",
                     what=f"CEN {cen_id}", budget_s=ctx.options.wait_budget_s)
     return {"cen_id": cen_id}
@@ -196,7 +196,7 @@ def apply_router(ctx, change, actx) -> dict:
     found = api.transit_routers(d["cen_id"], d["region"])
     tr_id = found[0].id if found else api.create_transit_router(
         cen_id=d["cen_id"], region=d["region"], name=d["name"], description=marked_name("managed"),
-        client_token=client_token())
+        client_token=client_token(actx))
 
     def active():
         routers = [t for t in api.transit_routers(d["cen_id"], d["region"]) if t.id == tr_id]
@@ -224,12 +224,12 @@ def apply_attachment(ctx, change, actx) -> dict:
         attachment_id = api.create_peer_attachment(
             cen_id=d["cen_id"], transit_router_id=d["transit_router_id"], region=d["region"],
             peer_transit_router_id=d["peer_transit_router_id"], peer_region=d["peer_region"],
-            bandwidth=d["bandwidth"], name=d["name"], description=marked_name("managed"), client_token=client_token())
+            bandwidth=d["bandwidth"], name=d["name"], description=marked_name("managed"), client_token=client_token(actx))
     elif attachment_id is None:
         attachment_id = api.create_vpc_attachment(
             cen_id=d["cen_id"], transit_router_id=d["transit_router_id"], region=d["region"], vpc_id=d["vpc_id"],
             vpc_owner_id=d.get("vpc_owner_uid"), zone_mappings=[tuple(m) for m in d["zone_mappings"]], name=d["name"],
-            description=marked_name("managed"), client_token=client_token())
+            description=marked_name("managed"), client_token=client_token(actx))
 
     def attached():
         found = [a for a in (api.peer_attachments(d["cen_id"]) if peer else

@@ -35,10 +35,12 @@ def keep_reason(marked: bool, what: str) -> str:
     return f"{what} (acrx-managed)" if marked else f"adopted: {what}"
 
 
-def client_token() -> str:
-    """A fresh token per apply: the retry policy re-sends the same request object, hence the same
-    token, so a create repeated after a lost answer is deduplicated by the cloud."""
-    return uuid.uuid4().hex
+def client_token(actx, suffix: str = "") -> str:
+    """The ClientToken of this change's create: from the plan's fingerprint, this apply and the
+    change's address (ApplyContext.client_token). Every retry of the create sends the same token,
+    so after a lost answer the cloud returns the first resource instead of making a second;
+    a handler with two creates gives the second a suffix."""
+    return actx.client_token(suffix)
 
 
 def route_address(table_id: str, destination: str) -> str:
@@ -85,7 +87,7 @@ def _apply_route(ctx, change, actx) -> dict:
     if not d.get("wait_only"):
         api.create_route_entry(d["route_table_id"], d["destination"], d["next_hop_type"], d["next_hop_id"],
                                name=marked_name("route"), description=marked_name("managed"),
-                               client_token=client_token())
+                               client_token=client_token(actx))
 
     def available():
         for entry in api.route_entries(d["route_table_id"], destination=d["destination"]):

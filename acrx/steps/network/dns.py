@@ -96,7 +96,7 @@ def apply_zone(ctx, change, actx) -> dict:
     api = pvtz_api(ctx, d["alias"], d["region"])
     zone = api.find_zone(d["domain"])      # a zone made by an interrupted run is taken, not doubled
     zone_id = zone.id if zone is not None else api.add_zone(d["domain"], proxy_pattern=facts.PVTZ_PROXY_PATTERN,
-                                                            client_token=client_token())
+                                                            client_token=client_token(actx))
     if zone is None:
         api.tag_zone(zone_id, {facts.MARK_TAG_KEY: facts.MARK_TAG_VALUE})
     ctx.forget(f"net:zone:{d['domain']}")
@@ -109,7 +109,7 @@ def apply_record(ctx, change, actx) -> dict:
     record_id = None
     if not d.get("present"):
         record_id = api.add_record(d["zone_id"], "@", "A", d["value"], ttl=facts.PVTZ_RECORD_TTL,
-                                   remark=marked_name("managed"), client_token=client_token())
+                                   remark=marked_name("managed"), client_token=client_token(actx))
     for stale in d.get("stale_ids") or ():
         if stale != record_id:
             api.delete_record(stale)

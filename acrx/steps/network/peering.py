@@ -99,7 +99,7 @@ def apply_peering(ctx, change, actx) -> dict:
         peering_id = requester.create(
             region=d["region"], vpc_id=d["vpc_id"], accepting_uid=d["accepting_uid"],
             accepting_region=d["accepter_region"], accepting_vpc_id=d["accepting_vpc_id"], name=d["name"],
-            description=marked_name("managed"), client_token=client_token(), bandwidth=d.get("bandwidth"),
+            description=marked_name("managed"), client_token=client_token(actx), bandwidth=d.get("bandwidth"),
             tags=MARK_TAGS)
     budget = ctx.options.wait_budget_s
 

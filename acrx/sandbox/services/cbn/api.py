@@ -27,10 +27,10 @@ def _filter_values(item: dict) -> list[str]:
 
 
 # -- CEN ---------------------------------------------------------------------------------------
-@router.rpc("CreateCen", writes=True)
+@router.rpc("CreateCen", writes=True, client_token=True)  # CreateCenRequest.client_token
 def create_cen(req):
     cen = req.backend().create_cen(req.str("Name", default=""), req.str("Description", default=""),
-                                   req.str("ClientToken"), tag_pairs(req.flat_list("Tag")))
+                                   tag_pairs(req.flat_list("Tag")))
     return {"CenId": cen.cen_id}
 
 
@@ -60,11 +60,11 @@ def delete_cen(req):
 
 
 # -- transit routers ---------------------------------------------------------------------------
-@router.rpc("CreateTransitRouter", writes=True)
+@router.rpc("CreateTransitRouter", writes=True, client_token=True)  # CreateTransitRouterRequest
 def create_transit_router(req):
     tr = req.backend().create_transit_router(req.str("CenId", required=True), _region(req),
                                              req.str("TransitRouterName", default=""),
-                                             req.str("TransitRouterDescription", default=""), req.str("ClientToken"))
+                                             req.str("TransitRouterDescription", default=""))
     return {"TransitRouterId": tr.transit_router_id}
 
 
@@ -152,14 +152,14 @@ def _attachment_fields(req, a) -> dict:
     return row
 
 
-@router.rpc("CreateTransitRouterVpcAttachment", writes=True)
+@router.rpc("CreateTransitRouterVpcAttachment", writes=True, client_token=True)  # its Request.client_token
 def create_transit_router_vpc_attachment(req):
     a = req.backend().create_vpc_attachment(
         region=_region(req), cen_id=req.str("CenId"), transit_router_id=req.str("TransitRouterId"),
         vpc_id=req.str("VpcId", required=True), vpc_owner=req.str("VpcOwnerId"),
         zone_mappings=req.flat_list("ZoneMappings"), name=req.str("TransitRouterAttachmentName", default=""),
         description=req.str("TransitRouterAttachmentDescription", default=""),
-        auto_publish=bool(req.bool("AutoPublishRouteEnabled", default=False)), client_token=req.str("ClientToken"))
+        auto_publish=bool(req.bool("AutoPublishRouteEnabled", default=False)))
     return {"TransitRouterAttachmentId": a.attachment_id}
 
 
@@ -179,7 +179,7 @@ def delete_transit_router_vpc_attachment(req):
     return {}
 
 
-@router.rpc("CreateTransitRouterPeerAttachment", writes=True)
+@router.rpc("CreateTransitRouterPeerAttachment", writes=True, client_token=True)  # its Request.client_token
 def create_transit_router_peer_attachment(req):
     a = req.backend().create_peer_attachment(
         region=_region(req), cen_id=req.str("CenId"), transit_router_id=req.str("TransitRouterId", required=True),
@@ -188,7 +188,7 @@ def create_transit_router_peer_attachment(req):
         bandwidth_type=req.str("BandwidthType", default="DataTransfer"),
         name=req.str("TransitRouterAttachmentName", default=""),
         description=req.str("TransitRouterAttachmentDescription", default=""),
-        auto_publish=bool(req.bool("AutoPublishRouteEnabled", default=False)), client_token=req.str("ClientToken"))
+        auto_publish=bool(req.bool("AutoPublishRouteEnabled", default=False)))
     return {"TransitRouterAttachmentId": a.attachment_id}
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from acrx.sandbox.core import slowop
 from acrx.sandbox.core.errors import ApiError, missing_parameter
+from acrx.sandbox.services.cbn import busy
 from acrx.sandbox.services.vpc.shared import TagStore
 
 ATTACH_SECONDS = 30
@@ -31,7 +32,6 @@ class Cen:
     owner: str
     name: str
     description: str
-    client_token: str | None
     created_at: float
 
 
@@ -44,7 +44,6 @@ class TransitRouter:
     name: str
     description: str
     route_table_id: str
-    client_token: str | None
     created_at: float
 
 
@@ -70,7 +69,6 @@ class Attachment:
     name: str
     description: str
     auto_publish: bool
-    client_token: str | None
     created_at: float
     vpc_id: str = ""
     vpc_owner: str = ""
@@ -155,13 +153,10 @@ class Backend:
         return self.world.clock.now()
 
     # -- CEN ------------------------------------------------------------------------------
-    def create_cen(self, name: str, description: str, client_token: str | None, tags: dict) -> Cen:
-        if client_token:
-            for cen in self.cens.values():
-                if cen.client_token == client_token:
-                    return cen
-        cen = Cen(self.world.ids.prefixed("cen", 18), self.account, name, description, client_token, self._now())
+    def create_cen(self, name: str, description: str, tags: dict) -> Cen:
+        cen = Cen(self.world.ids.prefixed("cen", 18), self.account, name, description, self._now())
         self.cens[cen.cen_id] = cen
+        busy.mark(self, cen.cen_id, busy.CEN_SETTLE_SECONDS)
         if tags:
             self.tags.set(cen.cen_id, tags)
         return cen
@@ -183,19 +178,18 @@ class Backend:
         self.tags.remove(cen_id)
 
     # -- transit routers --------------------------------------------------------------------
-    def create_transit_router(self, cen_id: str, region: str, name: str, description: str,
-                              client_token: str | None) -> TransitRouter:
+    def create_transit_router(self, cen_id: str, region: str, name: str, description: str) -> TransitRouter:
         self.find_cen(cen_id)
+        busy.refuse_cen_write(self, cen_id)
         for tr in self.transit_routers.values():
-            if client_token and tr.client_token == client_token:
-                return tr
             if tr.cen_id == cen_id and tr.region == region:
                 # One Enterprise transit router per region per CEN. [?] exact code unknown.
                 raise ApiError("Forbidden.TransitRouterExist",
                                f"The CEN {cen_id} already has transit router {tr.transit_router_id} in {region}.", 400)
         tr = TransitRouter(self.world.ids.prefixed("tr", 21), cen_id, self.account, region, name, description,
-                           self.world.ids.prefixed("vtb", 21), client_token, self._now())
+                           self.world.ids.prefixed("vtb", 21), self._now())
         self.transit_routers[tr.transit_router_id] = tr
+        busy.mark(self, cen_id, busy.CEN_SETTLE_SECONDS)
         return tr
 
     def find_transit_router(self, transit_router_id: str | None) -> TransitRouter:
@@ -235,7 +229,9 @@ class Backend:
                 raise ApiError("Forbidden.InstanceAlreadyGranted",   # [?] exact code unknown
                                f"The VPC {vpc_id} is already granted to {cen_id}.", 400)
         grant = Grant(vpc_id, self.account, region, cen_id, cen_owner, order_type, self._now())
+        busy.refuse_grant(self)
         self.grants.append(grant)
+        busy.mark(self, "grant", busy.GRANT_SETTLE_SECONDS)
         return grant
 
     def revoke(self, *, region: str, vpc_id: str, cen_id: str) -> None:
@@ -255,13 +251,11 @@ class Backend:
     # -- attachments (run by the CEN owner) --------------------------------------------------
     def create_vpc_attachment(self, *, region: str, cen_id: str | None, transit_router_id: str | None, vpc_id: str,
                               vpc_owner: str | None, zone_mappings: list[dict], name: str, description: str,
-                              auto_publish: bool, client_token: str | None) -> Attachment:
+                              auto_publish: bool) -> Attachment:
         from acrx.sandbox.services.vpc.models import backend_of_vpc, find_vpc_anywhere
 
-        for existing in self.attachments.values():
-            if client_token and existing.client_token == client_token and existing.live:
-                return existing
         tr = self._router_for(region, cen_id, transit_router_id)
+        busy.refuse_attachment_write(self, tr.transit_router_id)
         owner = vpc_owner or self.account
         found = find_vpc_anywhere(self.world, vpc_id)
         if found is None or found[0] != owner or found[1] != region:
@@ -287,7 +281,7 @@ class Backend:
                                f"The vSwitch {vswitch.vswitch_id} is in {vswitch.zone_id}, not {item['ZoneId']}.", 400)
             mappings.append((vswitch.vswitch_id, vswitch.zone_id))
         attachment = Attachment(self.world.ids.prefixed("tr-attach", 17), "VPC", tr.cen_id, self.account,
-                                tr.transit_router_id, region, name, description, auto_publish, client_token,
+                                tr.transit_router_id, region, name, description, auto_publish,
                                 self._now(), vpc_id=vpc_id, vpc_owner=owner, zone_mappings=mappings,
                                 op=slowop.start(self.world, "cen_attachment", ATTACH_SECONDS))
         self.attachments[attachment.attachment_id] = attachment
@@ -310,17 +304,15 @@ class Backend:
 
     def create_peer_attachment(self, *, region: str, cen_id: str | None, transit_router_id: str,
                                peer_transit_router_id: str, peer_region: str, bandwidth: int | None,
-                               bandwidth_type: str, name: str, description: str, auto_publish: bool,
-                               client_token: str | None) -> Attachment:
-        for existing in self.attachments.values():
-            if client_token and existing.client_token == client_token and existing.live:
-                return existing
+                               bandwidth_type: str, name: str, description: str, auto_publish: bool) -> Attachment:
         tr = self._router_for(region, cen_id, transit_router_id)
         peer = self.transit_routers.get(peer_transit_router_id)
         if peer is None or peer.region != peer_region or peer.cen_id != tr.cen_id:
             raise ApiError("InvalidTransitRouterId.NotFound",
                            f"The peer transit router {peer_transit_router_id} does not exist in {peer_region} "
                            f"for CEN {tr.cen_id}.", 400)
+        busy.refuse_attachment_write(self, tr.transit_router_id)
+        busy.refuse_attachment_write(self, peer.transit_router_id)
         if peer.region == tr.region:
             raise ApiError("InvalidParameter.PeerTransitRouterRegionId",
                            "A peer attachment connects transit routers of two different regions.", 400)
@@ -328,7 +320,7 @@ class Backend:
             if a.kind == "TR" and {a.transit_router_id, a.peer_transit_router_id} == {tr.transit_router_id, peer.transit_router_id}:
                 raise ApiError("Forbidden.AttachmentExist", "The two transit routers are already connected.", 400)
         attachment = Attachment(self.world.ids.prefixed("tr-attach", 17), "TR", tr.cen_id, self.account,
-                                tr.transit_router_id, region, name, description, auto_publish, client_token,
+                                tr.transit_router_id, region, name, description, auto_publish,
                                 self._now(), peer_transit_router_id=peer.transit_router_id, peer_region=peer_region,
                                 peer_owner=peer.owner, bandwidth=bandwidth or 0, bandwidth_type=bandwidth_type,
                                 op=slowop.start(self.world, "cen_peer_attachment", PEER_ATTACH_SECONDS))

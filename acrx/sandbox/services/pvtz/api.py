@@ -26,7 +26,7 @@ def _zone_fields(req, backend, zone) -> dict:
             **_times(req, "Create", zone.created_at), **_times(req, "Update", zone.updated_at)}
 
 
-@router.rpc("AddZone", writes=True)
+@router.rpc("AddZone", writes=True, client_token=True)  # AddZoneRequest.client_token
 def add_zone(req):
     zone = req.backend().add_zone(req.str("ZoneName", required=True), req.str("ProxyPattern"),
                                   req.str("Remark", default=""))
@@ -70,7 +70,7 @@ def delete_zone(req):
     return {"ZoneId": zone_id}
 
 
-@router.rpc("AddZoneRecord", writes=True)
+@router.rpc("AddZoneRecord", writes=True, client_token=True)  # AddZoneRecordRequest.client_token
 def add_zone_record(req):
     record = req.backend().add_record(req.str("ZoneId", required=True), req.str("Rr", required=True),
                                       req.str("Type", required=True), req.str("Value", required=True),

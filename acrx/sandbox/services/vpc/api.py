@@ -135,14 +135,13 @@ def describe_route_entry_list(req):
             "TotalCount": len(found)}
 
 
-@router.rpc("CreateRouteEntry", writes=True)
+@router.rpc("CreateRouteEntry", writes=True, client_token=True)  # CreateRouteEntryRequest.client_token
 def create_route_entry(req):
     entry = req.backend().create_route_entry(
         route_table_id=req.str("RouteTableId", required=True),
         destination=req.str("DestinationCidrBlock", required=True),
         next_hop_type=req.str("NextHopType"), next_hop_id=req.str("NextHopId"),
-        name=req.str("RouteEntryName", default=""), description=req.str("Description", default=""),
-        client_token=req.str("ClientToken"))
+        name=req.str("RouteEntryName", default=""), description=req.str("Description", default=""))
     return {"RouteEntryId": entry.route_entry_id}
 
 

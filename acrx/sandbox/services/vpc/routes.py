@@ -38,7 +38,6 @@ class RouteEntry:
     name: str = ""
     description: str = ""
     kind: str = "Custom"          # Custom | System
-    client_token: str | None = None
     op: slowop.SlowOp | None = None
     modified_at: float = 0.0
 
@@ -135,7 +134,7 @@ def create_entry(backend, *, route_table_id: str, destination: str, next_hop_typ
         raise ApiError("InvalidCIDRBlock.Duplicate", "Specified CIDR block is already exists.", 400)
     _check_next_hop(backend, table, next_hop_type, next_hop_id)
     entry = RouteEntry(backend.world.ids.prefixed("rte", 21), table.route_table_id, dest, next_hop_type,
-                       next_hop_id, name or "", description or "", client_token=client_token,
+                       next_hop_id, name or "", description or "",
                        op=slowop.start(backend.world, "route", ROUTE_SECONDS),
                        modified_at=backend.world.clock.now())
     table.entries.append(entry)

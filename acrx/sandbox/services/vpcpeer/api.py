@@ -38,7 +38,7 @@ def _connection_fields(req, conn) -> dict:
     }
 
 
-@router.rpc("CreateVpcPeerConnection", writes=True)
+@router.rpc("CreateVpcPeerConnection", writes=True, client_token=True)  # CreateVpcPeerConnectionRequest
 def create_vpc_peer_connection(req):
     conn = req.backend().create(
         region=_region(req), vpc_id=req.str("VpcId", required=True),
@@ -47,7 +47,7 @@ def create_vpc_peer_connection(req):
         accepting_vpc_id=req.str("AcceptingVpcId", required=True),
         bandwidth=req.int("Bandwidth", minimum=0), link_type=req.str("LinkType"),
         name=req.str("Name", default=""), description=req.str("Description", default=""),
-        client_token=req.str("ClientToken"), tags=tag_pairs(req.flat_list("Tag")))
+        tags=tag_pairs(req.flat_list("Tag")))
     return {"InstanceId": conn.instance_id}
 
 

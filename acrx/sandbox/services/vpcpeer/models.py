@@ -36,7 +36,6 @@ class PeerConnection:
     description: str
     bandwidth: int
     link_type: str
-    client_token: str | None
     created_at: float
     modified_at: float
     phase: str = "creating"      # creating | accepting | updating | activated | deleted
@@ -92,11 +91,7 @@ class Backend:
 
     def create(self, *, region: str, vpc_id: str, accepting_uid: str, accepting_region: str, accepting_vpc_id: str,
                bandwidth: int | None, link_type: str | None, name: str, description: str,
-               client_token: str | None, tags: dict[str, str]) -> PeerConnection:
-        if client_token:
-            for conn in self.connections.values():
-                if conn.client_token == client_token:
-                    return conn   # ClientToken idempotency: a retried create answers the same instance
+               tags: dict[str, str]) -> PeerConnection:
         if self._find_vpc(self.account, region, vpc_id) is None:
             raise ApiError("ResourceNotFound.VpcId", f"The specified resource of VpcId {vpc_id} is not found.", 404)
         if self._find_vpc(accepting_uid, accepting_region, accepting_vpc_id) is None:
@@ -116,7 +111,7 @@ class Backend:
         conn = PeerConnection(
             self.world.ids.prefixed("pcc", 21), self.account, region, vpc_id, accepting_uid, accepting_region,
             accepting_vpc_id, name, description, bandwidth if bandwidth is not None else 1024,
-            (link_type or "Gold") if region != accepting_region else "", client_token, now, now,
+            (link_type or "Gold") if region != accepting_region else "", now, now,
             phase="creating" if same_account else "accepting",
             op=slowop.start(self.world, "peering", PEERING_SECONDS) if same_account else None)
         self.connections[conn.instance_id] = conn
