@@ -25,7 +25,7 @@ log = logging.getLogger("acrx.cloud")
 
 CONNECT_TIMEOUT_MS = 5000
 READ_TIMEOUT_MS = 20000
-FALLBACK_REGION = "cn-hangzhou"  # RAM/STS are global; a region is still needed to build a client
+FALLBACK_REGION = "cn-hangzhou"  # RAM is global, but a client still needs a region (STS is regional)
 REGION_HEADER = "x-acs-region-id"
 PROXY_VARS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy")
 
