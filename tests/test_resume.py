@@ -136,3 +136,17 @@ def test_no_resume_ignores_the_journals(tmp_path, run_cli):
         assert fresh.exit_code == 0, fresh.stderr[-3000:]
         assert "resuming:" not in fresh.stderr
         assert _unfinished(tmp_path, sb) is None, "a successful apply retires every journal"
+
+
+@pytest.mark.parametrize("no_resume", [False, True])
+def test_step_commands_resume_through_the_shared_flow(tmp_path, run_cli, no_resume):
+    with running_sandbox(tmp_path, mode="rrsa", network="peering") as sb:
+        sb.world.knobs.set(failing_tasks={"route"})
+        net = ("--sandbox", sb.dir, "network", "apply", "-f", sb.config_path, "--yes")
+        assert run_cli(*net).exit_code == 1
+        assert _unfinished(tmp_path, sb, "acrx network apply").done
+        sb.world.knobs.set(failing_tasks=set())
+        again = run_cli(*net, *(["--no-resume"] if no_resume else []))
+        assert again.exit_code == 0, again.stderr[-3000:]
+        assert bool(RESUMING.search(again.stderr)) is not no_resume, again.stderr[-2000:]
+        assert _unfinished(tmp_path, sb, "acrx network apply") is None
