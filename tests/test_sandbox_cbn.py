@@ -37,6 +37,7 @@ def _cen_and_router(cloud, region=HZ):
 
     client = _cbn(cloud, cloud["a"])
     cen_id = client.create_cen(m.CreateCenRequest(name="acrx", client_token="cen-1")).body.cen_id
+    cloud["world"].clock.advance(30)   # a new CEN answers Operation.Blocking while it settles (cbn/busy.py)
     tr_id = client.create_transit_router(m.CreateTransitRouterRequest(cen_id=cen_id, region_id=region)).body.transit_router_id
     return client, cen_id, tr_id
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from acrx.sandbox.core import slowop
 from acrx.sandbox.core.errors import ApiError, missing_parameter
+from acrx.sandbox.services.cbn import busy
 from acrx.sandbox.services.vpc.shared import TagStore
 
 ATTACH_SECONDS = 30
@@ -155,6 +156,7 @@ class Backend:
     def create_cen(self, name: str, description: str, tags: dict) -> Cen:
         cen = Cen(self.world.ids.prefixed("cen", 18), self.account, name, description, self._now())
         self.cens[cen.cen_id] = cen
+        busy.mark(self, cen.cen_id, busy.CEN_SETTLE_SECONDS)
         if tags:
             self.tags.set(cen.cen_id, tags)
         return cen
@@ -178,6 +180,7 @@ class Backend:
     # -- transit routers --------------------------------------------------------------------
     def create_transit_router(self, cen_id: str, region: str, name: str, description: str) -> TransitRouter:
         self.find_cen(cen_id)
+        busy.refuse_cen_write(self, cen_id)
         for tr in self.transit_routers.values():
             if tr.cen_id == cen_id and tr.region == region:
                 # One Enterprise transit router per region per CEN. [?] exact code unknown.
@@ -186,6 +189,7 @@ class Backend:
         tr = TransitRouter(self.world.ids.prefixed("tr", 21), cen_id, self.account, region, name, description,
                            self.world.ids.prefixed("vtb", 21), self._now())
         self.transit_routers[tr.transit_router_id] = tr
+        busy.mark(self, cen_id, busy.CEN_SETTLE_SECONDS)
         return tr
 
     def find_transit_router(self, transit_router_id: str | None) -> TransitRouter:
@@ -225,7 +229,9 @@ class Backend:
                 raise ApiError("Forbidden.InstanceAlreadyGranted",   # [?] exact code unknown
                                f"The VPC {vpc_id} is already granted to {cen_id}.", 400)
         grant = Grant(vpc_id, self.account, region, cen_id, cen_owner, order_type, self._now())
+        busy.refuse_grant(self)
         self.grants.append(grant)
+        busy.mark(self, "grant", busy.GRANT_SETTLE_SECONDS)
         return grant
 
     def revoke(self, *, region: str, vpc_id: str, cen_id: str) -> None:
@@ -249,6 +255,7 @@ class Backend:
         from acrx.sandbox.services.vpc.models import backend_of_vpc, find_vpc_anywhere
 
         tr = self._router_for(region, cen_id, transit_router_id)
+        busy.refuse_attachment_write(self, tr.transit_router_id)
         owner = vpc_owner or self.account
         found = find_vpc_anywhere(self.world, vpc_id)
         if found is None or found[0] != owner or found[1] != region:
@@ -304,6 +311,8 @@ class Backend:
             raise ApiError("InvalidTransitRouterId.NotFound",
                            f"The peer transit router {peer_transit_router_id} does not exist in {peer_region} "
                            f"for CEN {tr.cen_id}.", 400)
+        busy.refuse_attachment_write(self, tr.transit_router_id)
+        busy.refuse_attachment_write(self, peer.transit_router_id)
         if peer.region == tr.region:
             raise ApiError("InvalidParameter.PeerTransitRouterRegionId",
                            "A peer attachment connects transit routers of two different regions.", 400)
