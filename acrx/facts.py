@@ -203,6 +203,8 @@ DEFAULT_EXPIRE_DURATION = 3600
 ROLE_NAME_RE = re.compile(r"^[A-Za-z0-9.\-]{1,64}$")
 POLICY_NAME_RE = re.compile(r"^[A-Za-z0-9\-]{1,128}$")
 POLICY_DOCUMENT_MAX_BYTES = 6144
+# RAM: a user holds at most two AccessKeys (RAM quotas: "AccessKey pairs per RAM user: 2").
+RAM_ACCESS_KEYS_PER_USER = 2
 
 # --- id formats ---------------------------------------------------------------------------------
 CLUSTER_ID_RE = re.compile(r"^c[0-9a-f]{32}$")
@@ -213,11 +215,16 @@ VPC_ID_RE = re.compile(r"^vpc-[a-z0-9]{8,32}$")
 VSWITCH_ID_RE = re.compile(r"^vsw-[a-z0-9]{8,32}$")
 CEN_ID_RE = re.compile(r"^cen-[a-z0-9]{8,32}$")
 
-# --- network (issue 6) ----------------------------------------------------------------------------
-# What acrx creates carries this tag where the API has tags, else a name/description prefix.
+# --- ownership marks (acrx.steps.ownership says which resource carries which, and how) ----------
+# What acrx creates carries the tag where the API takes tags at creation; otherwise a prefix of
+# its name or description (network), of its Description or Comments (RAM), a label (Kubernetes),
+# or a record in the cluster's acrx-ownership ConfigMap (the addon, an endpoint acrx switched on).
 MARK_TAG_KEY = "acrx:managed"
 MARK_TAG_VALUE = "true"
-MARK_PREFIX = "acrx-"
+MARK_PREFIX = "acrx-"              # names and descriptions of network things (VPC, CEN, PrivateZone, CR ACL)
+MARK_TEXT_PREFIX = "acrx:"         # RAM Description (roles, policies) and Comments (users)
+
+# --- network (issue 6) ----------------------------------------------------------------------------
 # Linked VPCs per ACR EE edition. [?] not confirmed by an API doc (one third party saw 1 for the
 # economy/basic edition); the preflight refuses a new link beyond this.
 VPC_LINK_LIMITS = {"Enterprise_Basic": 1, "Enterprise_Standard": 3, "Enterprise_Advanced": 7}  # [?]
@@ -235,15 +242,13 @@ CEN_GRANT_ORDER_TYPE = "PayByCenOwner"
 CEN_ATTACHED = "Attached"
 MAX_ZONE_MAPPINGS = 10
 VPC_LINK_RUNNING = "RUNNING"
+# Enabling the internet endpoint adds this ACL entry itself (terraform-provider-alicloud
+# resource_alicloud_cr_internet_endpoint.go skips it as "default"): nobody's client, not acrx's.
+CR_DEFAULT_ACL_ENTRY = ("127.0.0.1/32", "default")
 PVTZ_PROXY_PATTERN = "ZONE"   # unknown names in the zone are NXDOMAIN, not recursed
 PVTZ_RECORD_TTL = 60
 
-# --- identity steps: ownership marks, scopes, session limits -----------------------------------
-# Things acrx creates carry a mark so that destroy removes only them: a tag where RAM has tags
-# (roles; TagResources), otherwise a description prefix (policies, users' Comments).
-OWNER_TAG_KEY = "acrx:managed"
-OWNER_TAG_VALUE = "true"
-OWNER_DESCRIPTION_PREFIX = "acrx:"
+# --- identity steps: scopes, session limits --------------------------------------------------------
 # Pull policy scope. `instance`: GetAuthorizationToken on "*" (it is checked against all
 # resources), ListInstanceEndpoint on the instance ARN, PullRepository on the instance's
 # repositories. `any`: every action on "*", as the documentation writes it.

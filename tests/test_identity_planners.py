@@ -117,7 +117,7 @@ def test_policy_planner(observed, action, reason_has):
     change = policies.plan_policy("ram.policy.registry_pull", account="registry", name="p", observed=observed,
                                   want_document=SCOPED, purpose="pull")
     assert change.action is action and reason_has in change.reason
-    assert change.data["description"].startswith(facts.OWNER_DESCRIPTION_PREFIX)
+    assert change.data["description"].startswith(facts.MARK_TEXT_PREFIX)
 
 
 @pytest.mark.parametrize("attached, policy_new, action, reason_has", [
@@ -150,7 +150,7 @@ def test_user_planner():
     ([], None, False, Action.CREATE, False, ()),
     ([AccessKeyInfo("LTAIold", "Active")], None, False, Action.NOOP, True, ()),
     ([AccessKeyInfo("LTAIenv", "Active")], "LTAIenv", True, Action.NOOP, False, ()),
-    ([], "LTAIelsewhere", True, Action.NOOP, True, ()),
+    # A key of another user: refused unless --allow-foreign-access-key (tests/test_ownership.py).
     ([], "LTAIhalf", False, Action.NOOP, True, ()),
 ])
 def test_access_key_planner(keys, env_id, env_secret, action, warns, depends):

@@ -47,9 +47,9 @@ def acrx_leftovers(sb) -> list[str]:
     for ram in world.backends("ram"):
         found += [f"ram role {r.name}" for r in ram.roles.values() if _marked_tags(r.tags)]
         found += [f"ram policy {p.name}" for p in ram.policies.values()
-                  if (p.description or "").startswith(facts.OWNER_DESCRIPTION_PREFIX)]
+                  if (p.description or "").startswith(facts.MARK_TEXT_PREFIX)]
         found += [f"ram user {u.name}" for u in getattr(ram, "users", {}).values()
-                  if (u.comments or "").startswith(facts.OWNER_DESCRIPTION_PREFIX)]
+                  if (u.comments or "").startswith(facts.MARK_TEXT_PREFIX)]
     for vpc in world.backends("vpc"):
         for table in vpc.route_tables.values():
             found += [f"route {e.destination} in {table.route_table_id}" for e in table.entries

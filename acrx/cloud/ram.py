@@ -118,9 +118,14 @@ class RamApi(CloudApi):
         return None if body is None else _role(body.get("Role") or {})
 
     def create_role(self, name: str, trust_document, *, max_session_duration: int | None = None,
-                    description: str | None = None) -> Role:
-        req = self._m().CreateRoleRequest(role_name=name, assume_role_policy_document=_as_text(trust_document),
-                                          description=description, max_session_duration=max_session_duration)
+                    description: str | None = None, tags: dict[str, str] | None = None) -> Role:
+        """`tags` go in the create call itself (CreateRoleRequest.tag), so the role never exists
+        without them."""
+        m = self._m()
+        req = m.CreateRoleRequest(role_name=name, assume_role_policy_document=_as_text(trust_document),
+                                  description=description, max_session_duration=max_session_duration,
+                                  tag=[m.CreateRoleRequestTag(key=k, value=v) for k, v in sorted(tags.items())]
+                                  if tags else None)
         return _role(self._call("CreateRole", "create_role_with_options", req).get("Role") or {})
 
     def update_role(self, name: str, *, trust_document=None, max_session_duration: int | None = None,
@@ -164,10 +169,14 @@ class RamApi(CloudApi):
                       description=raw.get("Description") or "",
                       attachment_count=int(raw.get("AttachmentCount") or 0))
 
-    def create_policy(self, name: str, document, *, description: str | None = None) -> Policy:
+    def create_policy(self, name: str, document, *, description: str | None = None,
+                      tags: dict[str, str] | None = None) -> Policy:
+        """`tags` go in the create call itself (CreatePolicyRequest.tag)."""
         text = _as_text(document)
-        body = self._call("CreatePolicy", "create_policy_with_options", self._m().CreatePolicyRequest(
-            policy_name=name, policy_document=text, description=description))
+        m = self._m()
+        body = self._call("CreatePolicy", "create_policy_with_options", m.CreatePolicyRequest(
+            policy_name=name, policy_document=text, description=description,
+            tag=[m.CreatePolicyRequestTag(key=k, value=v) for k, v in sorted(tags.items())] if tags else None))
         raw = body.get("Policy") or {}
         return Policy(name=raw.get("PolicyName", name), type=raw.get("PolicyType", "Custom"),
                       default_version=raw.get("DefaultVersion") or "v1", document=text,
@@ -257,14 +266,7 @@ class RamApi(CloudApi):
         return [AttachedPolicy(p.get("PolicyName", ""), p.get("PolicyType", ""))
                 for p in unwrap(body.get("Policies"), "Policy")]
 
-    # -- tags (ownership marks) ------------------------------------------------------------------
-    def tag_resource(self, resource_type: str, name: str, tags: dict[str, str]) -> None:
-        """resource_type: role | policy | user (RAM's TagResources types)."""
-        m = self._m()
-        tag_list = [m.TagResourcesRequestTag(key=k, value=v) for k, v in sorted(tags.items())]
-        self._call("TagResources", "tag_resources_with_options", m.TagResourcesRequest(
-            resource_type=resource_type, resource_names=[name], tag=tag_list), idempotent=True)
-
+    # -- tags (ownership marks: written by create_role / create_policy only, never added later) --------
     def list_tags(self, resource_type: str, name: str) -> dict[str, str]:
         body = self._call("ListTagResources", "list_tag_resources_with_options", self._m().ListTagResourcesRequest(
             resource_type=resource_type, resource_names=[name]), idempotent=True)

@@ -296,9 +296,11 @@ class KubeClient:
         return None if obj is None else self.to_dict(obj)
 
     def create_configmap(self, namespace: str, name: str, data: Mapping[str, str], *,
-                         labels: Mapping[str, str] | None = None) -> dict:
+                         labels: Mapping[str, str] | None = None,
+                         annotations: Mapping[str, str] | None = None) -> dict:
         body = {"apiVersion": "v1", "kind": "ConfigMap", "data": dict(data),
-                "metadata": {"name": name, "namespace": namespace, **({"labels": dict(labels)} if labels else {})}}
+                "metadata": {"name": name, "namespace": namespace, **({"labels": dict(labels)} if labels else {}),
+                             **({"annotations": dict(annotations)} if annotations else {})}}
         return self.to_dict(self.call(f"create configmap {namespace}/{name}",
                                       self.core.create_namespaced_config_map, namespace, body))
 

@@ -31,6 +31,7 @@ from acrx.steps.identity import destroy as identity_destroy
 from acrx.steps.network import NetworkStep
 from acrx.steps.network import destroy as network_destroy
 from acrx.steps.outputs import AccessKeyOutput
+from acrx.steps import verify_destroy
 
 FIX_RRSA = "acrx rrsa enable"
 FIX_ROLES = "acrx roles apply"
@@ -92,6 +93,8 @@ DESTROYERS: tuple[DestroySpec, ...] = (
     DestroySpec("addon", addon_destroy.plan_destroy, addon_destroy.destroy_handlers),
     DestroySpec("identity", identity_destroy.plan_destroy, identity_destroy.destroy_handlers),
     DestroySpec("network", network_destroy.plan_destroy, network_destroy.destroy_handlers),
+    # What `acrx verify --keep` left: no setup step makes it, so no stage waits on it.
+    DestroySpec("verify", verify_destroy.plan_destroy, verify_destroy.destroy_handlers),
 )
 
 BY_NAME: dict[str, StepSpec] = {spec.name: spec for spec in STEPS}

@@ -1,11 +1,13 @@
 """Destroy planning for `cs.addon.<name>`: the credential helper addon, uninstalled last but one.
 
-An addon carries no tag, so what marks it as acrx's is its configuration: the managed edition
-is acrx's when every entry of its AcrInstanceInfo is one acrx writes for this config (a
-configured instance naming acrx's registry role or AccessKey); the self-managed edition is
-acrx's when destroy removes acrx's keys from acr-configuration (see configmap.destroy) and no
-other registry entry remains there. Anything else is someone's helper acrx merely configured
-alongside: it stays. Both editions are looked for, whatever the config's flavour now.
+An addon takes no tag, so acrx's mark is the record `cs.addon.<name>` in the cluster's
+acrx-ownership ConfigMap (acrx.steps.ownership), written before the install call: a run that
+dies during the install still leaves it. Only a recorded addon is uninstalled, and only when no
+registry entry acrx did not write depends on it (the managed edition's AcrInstanceInfo, or the
+self-managed edition's acr-configuration). An addon without the record was installed by someone
+else and merely configured by acrx: it stays ("adopted, kept"). A record whose addon is not
+installed (the run stopped before the install call) is removed. Both editions are looked for,
+whatever the config's flavour now.
 
 Order: the ConfigMap keys go before the addon (teardown adds that dependency); the identities
 the helper uses go after it.
@@ -18,6 +20,7 @@ from typing import Any
 from acrx import facts
 from acrx.errors import AcrxError
 from acrx.plan.change import Action, Change
+from acrx.steps import ownership
 from acrx.steps.addon.step import parse_live_config
 from acrx.steps.configmap import destroy as configmap_destroy
 
@@ -26,29 +29,35 @@ KIND_KEEP = "keep"
 EDITIONS = (facts.MANAGED_ADDON, facts.SELF_MANAGED_ADDON)
 
 
-def ownership(ctx, instance) -> tuple[bool, str]:
-    """(acrx's?, why) for one installed edition."""
+def owned(ctx, instance) -> tuple[bool, str]:
+    """(delete it?, why) for one installed edition."""
+    address = f"cs.addon.{instance.name}"
+    if ownership.recorded(ctx, address) is None:
+        return False, (f"adopted, kept: the cluster's {ownership.RECORD_NAME} ConfigMap holds no record that "
+                       "acrx installed it (acrx only configured it)")
     if instance.name == facts.MANAGED_ADDON:
         info = parse_live_config(instance.config).get(facts.MA_INSTANCE_INFO)
-        ours, foreign = configmap_destroy.split_entries(ctx, info)
-        if ours and not foreign:
-            return True, "configured by acrx: its AcrInstanceInfo names only acrx's registry identities"
+        _, foreign = configmap_destroy.split_entries(ctx, info)
         if foreign:
-            return False, (f"kept: its AcrInstanceInfo holds {len(foreign)} entry(ies) acrx did not write, "
-                           "so other registries depend on it")
-        return False, "adopted, kept: its config names none of acrx's registry identities"
-    verdict = configmap_destroy.verdict(ctx)
-    if configmap_destroy.removes_acrx_keys(ctx):
-        return True, "configured by acrx: acr-configuration holds only acrx's registry entries, removed first"
-    if verdict["foreign"]:
-        return False, "kept: acr-configuration holds registry entries acrx did not write"
-    return False, "adopted, kept: acr-configuration holds no registry entry of acrx's"
+            return False, (f"kept: installed by acrx, but its AcrInstanceInfo holds {len(foreign)} entry(ies) acrx "
+                           "did not write, so other registries depend on it")
+        return True, "installed by acrx (recorded in the cluster before the install)"
+    if configmap_destroy.verdict(ctx)["foreign"]:
+        return False, "kept: installed by acrx, but acr-configuration holds registry entries acrx did not write"
+    return True, "installed by acrx (recorded in the cluster before the install)"
 
 
 def plan_destroy(ctx) -> list[Change]:
     cluster_id = ctx.config.cluster.id
     installed = ctx.memo("cs:addons", lambda: ctx.cs().list_addon_instances(cluster_id))
     changes = []
+    present = {listed.name for listed in installed}
+    for name in EDITIONS:
+        if name not in present and ownership.recorded(ctx, f"cs.addon.{name}") is not None:
+            changes.append(Change(f"cs.addon.{name}", Action.DELETE, before=None, account=ctx.cluster_alias,
+                                  kind=KIND_DELETE, data={"name": name, "cluster_id": cluster_id},
+                                  reason="not installed, but recorded by a run that stopped before its install "
+                                         "call: the record is removed"))
     for listed in installed:
         if listed.name not in EDITIONS:
             continue
@@ -57,8 +66,8 @@ def plan_destroy(ctx) -> list[Change]:
             continue
         address = f"cs.addon.{instance.name}"
         before = {"name": instance.name, "version": instance.version, "state": instance.state}
-        owned, why = ownership(ctx, instance)
-        if not owned:
+        ours, why = owned(ctx, instance)
+        if not ours:
             changes.append(Change(address, Action.NOOP, before=before, after=before, account=ctx.cluster_alias,
                                   kind=KIND_KEEP, reason=why))
             continue
@@ -96,6 +105,7 @@ class AddonDeleteHandler:
             actx.wait_until(lambda: cs.get_addon_instance(cluster_id, name) is None,
                             what=f"{name} to be gone", budget_s=budget)
         self.ctx.forget("cs:addon")
+        ownership.drop(self.ctx, change.address)   # the mark goes last: a stopped destroy still finds it
         return {"name": name, "uninstalled": True}
 
 

@@ -155,6 +155,8 @@ class AddonHandler:
         cluster_id, name, text = change.data["cluster_id"], change.data["name"], change.data["config"]
         budget = self.ctx.options.wait_budget_s
         if change.action is Action.CREATE:
+            from acrx.steps import ownership
+            ownership.record(self.ctx, change.address, addon=name)   # acrx's mark, before the install
             task_id = cs.install_addons(cluster_id, [{"name": name, "config": text}])
             if task_id:
                 self._wait_task(actx, cs, task_id, f"the install task of {name}", budget)

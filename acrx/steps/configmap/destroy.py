@@ -1,11 +1,12 @@
 """Destroy planning for `k8s.configmap.kube-system/acr-configuration`.
 
-The ConfigMap carries no ownership mark of its own; what marks acrx's writing is its registry
-entries: an `acr-registry-info` entry for a configured instance that names acrx's registry role
-(`assumeRoleARN`) or carries the registry AccessKey of access-key mode. When every entry is
-acrx's, the keys acrx manages are removed (the other keys stay) and the ConfigMap itself is
-deleted only when no other key remains. Entries of other instances or roles mean someone else
-uses the helper too: then nothing is touched and the plan says why.
+What marks acrx's writing is its registry entries: an `acr-registry-info` entry for a configured
+instance that names acrx's registry role (`assumeRoleARN`) or carries the registry AccessKey of
+access-key mode. When every entry is acrx's, the keys acrx manages are removed (the other keys
+stay). The ConfigMap itself is deleted only when acrx created it (the record of its address in
+the cluster's acrx-ownership ConfigMap, acrx.steps.ownership, written before the create) and no
+other key remains. Entries of other instances or roles mean someone else uses the helper too:
+then nothing is touched and the plan says why.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from acrx import facts
 from acrx.cloud.arns import role_name_is
 from acrx.kube.errors import KubeError
 from acrx.plan.change import Action, Change
+from acrx.steps import ownership
 from acrx.steps.configmap.compare import MANAGED_KEYS, parse_yaml
 from acrx.steps.configmap.step import ADDRESS, live_configmap
 
@@ -46,40 +48,41 @@ def verdict(ctx) -> dict:
     "keys" (the managed keys present), "others" (every other key)}."""
     def read() -> dict:
         live = live_configmap(ctx)
+        created = ownership.recorded(ctx, ADDRESS) is not None
         if live is None:
-            return {"present": False, "ours": [], "foreign": [], "keys": [], "others": []}
+            return {"present": False, "created": created, "ours": [], "foreign": [], "keys": [], "others": []}
         data = live.get("data") or {}
         ours, foreign = split_entries(ctx, parse_yaml(data.get(facts.CM_REGISTRY_INFO) or ""))
-        return {"present": True, "ours": ours, "foreign": foreign,
+        return {"present": True, "created": created, "ours": ours, "foreign": foreign,
                 "keys": [k for k in MANAGED_KEYS if k in data], "others": sorted(k for k in data if k not in MANAGED_KEYS)}
 
     return ctx.memo("destroy:configmap", read)
 
 
-def removes_acrx_keys(ctx) -> bool:
-    """True when destroy removes acrx's keys (the helper then has no configuration of acrx's)."""
-    v = verdict(ctx)
-    return v["present"] and bool(v["ours"]) and not v["foreign"]
-
-
 def plan_destroy(ctx) -> list[Change]:
     v = verdict(ctx)
-    if not v["present"]:
-        return []
     account = ctx.cluster_alias
+    if not v["present"]:
+        if not v["created"]:
+            return []
+        return [Change(ADDRESS, Action.DELETE, before=None, account=account, kind=KIND_DELETE,
+                       reason="absent, but recorded by a run that stopped before creating it: the record is removed",
+                       data={"namespace": facts.CONFIGMAP_NAMESPACE, "name": facts.CONFIGMAP_NAME, "keys": [],
+                             "delete_configmap": False})]
     before = {"keys": v["keys"], "other_keys": v["others"]}
-    if not v["ours"]:
+    if not v["ours"] and not v["created"]:
         return [Change(ADDRESS, Action.NOOP, before=before, after=before, account=account, kind=KIND_KEEP,
                        reason="adopted, kept: acr-registry-info holds no entry acrx wrote for this config")]
     if v["foreign"]:
         return [Change(ADDRESS, Action.NOOP, before=before, after=before, account=account, kind=KIND_KEEP,
                        reason=f"kept: acr-registry-info also holds {len(v['foreign'])} entry(ies) acrx did not "
                               "write, which need the helper's keys; remove acrx's entry by hand")]
-    whole = not v["others"]
-    reason = (f"removes the keys acrx manages ({', '.join(v['keys'])}); no other key remains, so the ConfigMap "
-              "is deleted" if whole else
+    whole = not v["others"] and v["created"]
+    reason = (f"removes the keys acrx manages ({', '.join(v['keys'])}); acrx created the ConfigMap and no other "
+              "key remains, so it is deleted" if whole else
               f"removes the keys acrx manages ({', '.join(v['keys'])}); the ConfigMap stays for its other "
-              f"key(s): {', '.join(v['others'])}")
+              f"key(s): {', '.join(v['others'])}" if v["others"] else
+              f"removes the keys acrx manages ({', '.join(v['keys'])}); the ConfigMap stays: acrx did not create it")
     after = None if whole else {"keys": [], "other_keys": v["others"]}
     return [Change(ADDRESS, Action.DELETE, before=before, after=after, account=account, kind=KIND_DELETE,
                    reason=reason, data={"namespace": facts.CONFIGMAP_NAMESPACE, "name": facts.CONFIGMAP_NAME,
@@ -102,6 +105,7 @@ class ConfigMapDeleteHandler:
         try:
             live = kube.get_configmap(ns, name)
             if live is None:
+                ownership.drop(self.ctx, change.address)
                 return {"namespace": ns, "name": name, "deleted": True}
             others = [k for k in (live.get("data") or {}) if k not in MANAGED_KEYS]
             # A key added since the plan keeps the ConfigMap: only acrx's keys ever go.
@@ -118,6 +122,7 @@ class ConfigMapDeleteHandler:
         finally:
             self.ctx.forget("k8s:acr-configuration")
             self.ctx.forget("destroy:configmap")
+        ownership.drop(self.ctx, change.address)   # the mark goes last: a stopped destroy still finds it
         return {"namespace": ns, "name": name, "deleted": deleted, "removed_keys": list(d["keys"])}
 
 

@@ -198,6 +198,8 @@ class ConfigMapHandler:
         patch = {key: rendered.get(key) for key in MANAGED_KEYS}
         try:
             if change.action is Action.CREATE:
+                from acrx.steps import ownership
+                ownership.record(self.ctx, change.address)   # acrx's mark, before the ConfigMap exists
                 try:
                     kube.create_configmap(ns, name, rendered)
                 except KubeError as exc:

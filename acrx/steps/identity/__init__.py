@@ -100,7 +100,9 @@ class PolicyStep(_IdentityStep):
                                          hint="run `acrx roles apply` first (or `acrx setup` for every step)")
 
     def plan(self, ctx) -> list[Change]:
-        return access_key.plan(ctx) + policies.plan_pull(ctx)
+        # Alone (`acrx policy attach`) no ConfigMap is written in the same run, so a key without a
+        # stored secret is not replaced here: only a plan that stores the new key replaces it.
+        return access_key.plan(ctx, replace_orphans=not self.standalone) + policies.plan_pull(ctx)
 
 
 def access_key_outputs(ctx, changes: list[Change]) -> list[AccessKeyOutput]:

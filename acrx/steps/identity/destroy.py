@@ -1,8 +1,8 @@
 """Destroy planning for the identity steps: what acrx made in RAM, removed in reverse order.
 
-Every thing is looked up by the deterministic name setup gives it AND its ownership mark (tag
-`acrx:managed=true` on roles, description prefix `acrx:` on policies and users). A thing of that
-name without the mark was adopted by setup, never made by it: it is a no-op "adopted, kept".
+Every thing is looked up by the deterministic name setup gives it AND its ownership mark
+(acrx.steps.ownership: the tag on roles and policies, the `acrx:` Comments of the user). A thing
+of that name without the mark was adopted by setup, never made by it: a no-op "adopted, kept".
 
 Order (depends_on): policy detachments before the policy and the role they join; the
 AccessKeys and the user's detachments before the user. RRSA is left on (other workloads may use
@@ -16,6 +16,7 @@ from typing import Any
 
 from acrx.config import defaults
 from acrx.plan.change import Action, Change
+from acrx.steps import ownership
 from acrx.steps.identity import names, state
 from acrx.steps.identity.names import (ADDR_ASSUME_ATTACHMENT, ADDR_ASSUME_POLICY, ADDR_CLUSTER_ROLE, ADDR_RRSA,
                                        CUSTOM)
@@ -26,7 +27,7 @@ KIND_DETACH = "ram.policy_attachment.delete"
 KIND_USER_DELETE = "ram.user.delete"
 KIND_KEYS_DELETE = "ram.access_key.delete"
 KIND_KEEP = "keep"   # no-ops only: never applied
-ADOPTED_KEPT = "adopted, kept: it has no acrx ownership mark, so acrx did not create it"
+ADOPTED_KEPT = ownership.ADOPTED_KEPT
 
 
 def _keep(address: str, account: str, reason: str, before: Any = None) -> Change:
@@ -73,7 +74,7 @@ def _plan_policy(ctx, alias: str, address: str, name: str, detaching: int) -> tu
     found = state.policy(ctx, alias, name)
     if found is None:
         return None, False
-    if not names.is_owned_description(found.description):
+    if not ownership.policy_owned(found.description, state.policy_tags(ctx, alias, name)):
         return _keep(address, alias, ADOPTED_KEPT, {"name": name}), False
     others = found.attachment_count - detaching
     if others > 0:
@@ -87,7 +88,7 @@ def _plan_role(ctx, alias: str, address: str, name: str, depends: tuple[str, ...
     found = state.role(ctx, alias, name)
     if found is None:
         return None
-    if not names.is_owned_tags(state.role_tags(ctx, alias, name)):
+    if not ownership.role_owned(state.role_tags(ctx, alias, name)):
         return _keep(address, alias, ADOPTED_KEPT + "; the trust statement acrx added stays", {"name": name})
     return Change(address, Action.DELETE, before={"name": name, "arn": found.arn}, account=alias,
                   kind=KIND_ROLE_DELETE, reason="created by acrx", depends_on=depends, data={"name": name})
@@ -95,7 +96,7 @@ def _plan_role(ctx, alias: str, address: str, name: str, depends: tuple[str, ...
 
 def _owned_policy(ctx, alias: str, name: str) -> bool:
     found = state.policy(ctx, alias, name)
-    return found is not None and names.is_owned_description(found.description)
+    return found is not None and ownership.policy_owned(found.description, state.policy_tags(ctx, alias, name))
 
 
 def plan_cluster_side(ctx) -> list[Change]:
@@ -107,7 +108,7 @@ def plan_cluster_side(ctx) -> list[Change]:
     owned = {assume_name: ADDR_ASSUME_ATTACHMENT} if _owned_policy(ctx, alias, assume_name) else {}
     changes: list[Change] = []
     cluster_role = config.cluster_role_name
-    role_owned = state.role(ctx, alias, cluster_role) is not None and names.is_owned_tags(
+    role_owned = state.role(ctx, alias, cluster_role) is not None and ownership.role_owned(
         state.role_tags(ctx, alias, cluster_role))
     role_detach = _role_detachments(ctx, alias, cluster_role, "ram.policy_attachment.cluster_role", owned,
                                     role_owned) if state.role(ctx, alias, cluster_role) is not None else []
@@ -146,7 +147,7 @@ def plan_registry_side(ctx) -> list[Change]:
         role_name = config.registry_role_name
         role_detach = []
         if state.role(ctx, alias, role_name) is not None:
-            role_owned = names.is_owned_tags(state.role_tags(ctx, alias, role_name))
+            role_owned = ownership.role_owned(state.role_tags(ctx, alias, role_name))
             role_detach = _role_detachments(ctx, alias, role_name, f"ram.policy_attachment.registry_role.{alias}",
                                             owned, role_owned)
         user_changes, user_detach = _plan_user(ctx, alias, owned, taken={c.address for c in role_detach})
@@ -174,7 +175,7 @@ def _plan_user(ctx, alias: str, owned_policies: dict[str, str], taken: set[str])
     user_address = names.user_address(config, alias)
     if user is None:
         return [], []
-    user_owned = names.is_owned_description(user.comments)
+    user_owned = ownership.user_owned(user.comments)
     detach = []
     for item in state.user_attachments(ctx, alias, name) or []:
         ours = item.type.lower() == CUSTOM.lower() and item.name in owned_policies

@@ -20,20 +20,7 @@ ADDR_ASSUME_POLICY = "ram.policy.cluster_assume"
 ADDR_ASSUME_ATTACHMENT = "ram.policy_attachment.cluster_assume"
 
 CUSTOM, SYSTEM = "Custom", "System"
-OWNER_TAGS = {facts.OWNER_TAG_KEY: facts.OWNER_TAG_VALUE}
-ADOPTED = "adopted: not created by acrx, so acrx never deletes it"
-
-
-def owned_description(purpose: str) -> str:
-    return f"{facts.OWNER_DESCRIPTION_PREFIX} {purpose}"
-
-
-def is_owned_description(text: str | None) -> bool:
-    return (text or "").startswith(facts.OWNER_DESCRIPTION_PREFIX)
-
-
-def is_owned_tags(tags: dict | None) -> bool:
-    return (tags or {}).get(facts.OWNER_TAG_KEY) == facts.OWNER_TAG_VALUE
+# Ownership marks (tags, description prefixes, the adoption rule): acrx.steps.ownership.
 
 
 # -- per-account and per-registry addresses ----------------------------------------------------

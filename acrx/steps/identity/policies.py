@@ -16,21 +16,22 @@ from acrx.errors import CloudError
 from acrx.plan.change import Action, Change
 from acrx.plan.policy_diff import canonical, policies_equal
 from acrx.render.policies import assume_role_permission_policy, pull_policy
+from acrx.steps import ownership
 from acrx.steps.identity import names, readiness, state
 from acrx.steps.identity.names import (
-    ADDR_ASSUME_ATTACHMENT, ADDR_ASSUME_POLICY, ADDR_CLUSTER_ROLE, ADOPTED, CUSTOM, KIND_ATTACHMENT, KIND_POLICY,
-    SYSTEM,
+    ADDR_ASSUME_ATTACHMENT, ADDR_ASSUME_POLICY, ADDR_CLUSTER_ROLE, CUSTOM, KIND_ATTACHMENT, KIND_POLICY, SYSTEM,
 )
+from acrx.steps.ownership import ADOPTED
 
 
 def plan_policy(address: str, *, account: str, name: str, observed, want_document: dict,
-                purpose: str) -> Change:
-    """Desired custom policy + observed (ram Policy or None) -> one Change. Pure."""
-    data = {"name": name, "document": want_document, "description": names.owned_description(purpose)}
+                purpose: str, tags: dict | None = None) -> Change:
+    """Desired custom policy + observed (ram Policy or None, and its tags) -> one Change. Pure."""
+    data = {"name": name, "document": want_document, "description": ownership.description(purpose)}
     if observed is None:
         return Change(address, Action.CREATE, after={"name": name, "document": want_document}, account=account,
                       kind=KIND_POLICY, data=data, reason=f"policy {name} does not exist")
-    owned = names.is_owned_description(observed.description)
+    owned = ownership.policy_owned(observed.description, tags)
     before = {"name": name, "document": canonical(observed.document)}
     if policies_equal(observed.document, want_document):
         reason = f"document matches (default version {observed.default_version})"
@@ -77,6 +78,7 @@ def plan_assume(ctx) -> list[Change]:
     if kind == "custom":
         changes.append(policy_change := plan_policy(
             ADDR_ASSUME_POLICY, account=alias, name=policy_name, observed=state.policy(ctx, alias, policy_name),
+            tags=state.policy_tags(ctx, alias, policy_name),
             want_document=assume_role_permission_policy(names.registry_role_arns(ctx)),
             purpose=f"cluster {config.cluster.id} may assume its registry role(s) and nothing else"))
         depends.append(ADDR_ASSUME_POLICY)
@@ -107,6 +109,7 @@ def plan_pull(ctx) -> list[Change]:
         policy_address = names.pull_policy_address(config, registry)
         changes.append(policy_change := plan_policy(
             policy_address, account=alias, name=name, observed=state.policy(ctx, alias, name),
+            tags=state.policy_tags(ctx, alias, name),
             want_document=pull_document(ctx, registry),
             purpose=f"pull from ACR instance {registry.instance_id} for cluster {config.cluster.id}"))
         depends = [policy_address]
@@ -145,12 +148,14 @@ class PolicyHandler:
         version = None
         if change.action is Action.CREATE:
             try:
-                version = ram.create_policy(data["name"], data["document"],
-                                            description=data["description"]).default_version
+                # The mark goes in the create call (ownership.py); an adopted policy never gets it.
+                version = ram.create_policy(data["name"], data["document"], description=data["description"],
+                                            tags=ownership.TAGS).default_version
             except CloudError as exc:
                 if not cloud_errors.is_already_exists(exc):
                     raise
-                # Made since the plan: make our document its default version instead.
+                # Made since the plan (by a lost answer of ours: it is tagged; by someone else:
+                # adopted, unmarked): make our document its default version instead.
                 readiness.wait_policy_visible(apply_ctx, ram, data["name"], budget)
                 existing = ram.get_policy(data["name"])
                 if not policies_equal(existing.document, data["document"]):

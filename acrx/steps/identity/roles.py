@@ -13,8 +13,10 @@ from acrx import facts
 from acrx.plan.change import Action, Change, Ref, iter_refs
 from acrx.plan.policy_diff import canonical, merge_statements, parse_policy, statements_missing
 from acrx.render.policies import cluster_trust_policy, registry_trust_policy
+from acrx.steps import ownership
 from acrx.steps.identity import names, readiness, rrsa, state
-from acrx.steps.identity.names import ADDR_CLUSTER_ROLE, ADOPTED, KIND_ROLE
+from acrx.steps.identity.names import ADDR_CLUSTER_ROLE, KIND_ROLE
+from acrx.steps.ownership import ADOPTED
 
 
 def _append_unresolved(have: Any, want: dict) -> dict:
@@ -30,7 +32,7 @@ def plan_role(address: str, *, account: str, name: str, observed, owned: bool, w
               purpose: str = "", probe_principal: str | None = None) -> Change:
     """Desired role + observed role (ram Role or None) -> one Change. Pure."""
     data = {"name": name, "want_trust": want_trust, "max_session_duration": max_session_duration,
-            "description": names.owned_description(purpose), "probe_principal": probe_principal}
+            "description": ownership.description(purpose), "probe_principal": probe_principal}
     if observed is None:
         after = {"name": name, "trust_policy": want_trust,
                  "max_session_duration": max_session_duration or facts.MAX_SESSION_MIN}
@@ -85,7 +87,7 @@ def plan_cluster_role(ctx) -> Change:
         provider, issuer = rrsa.oidc_arn_ref(), rrsa.issuer_ref()
     want = _cluster_trust(provider, issuer)
     observed = state.role(ctx, alias, name)
-    owned = observed is not None and names.is_owned_tags(state.role_tags(ctx, alias, name))
+    owned = observed is not None and ownership.role_owned(state.role_tags(ctx, alias, name))
     return plan_role(ADDR_CLUSTER_ROLE, account=alias, name=name, observed=observed, owned=owned,
                      want_trust=want, admits=f"the token of {facts.HELPER_OIDC_SUBJECT}",
                      purpose=f"RRSA role of the ACR credential helper in cluster {config.cluster.id}")
@@ -110,7 +112,7 @@ def plan_registry_roles(ctx) -> list[Change]:
     for alias in names.registry_aliases(config):
         name = config.registry_role_name
         observed = state.role(ctx, alias, name)
-        owned = observed is not None and names.is_owned_tags(state.role_tags(ctx, alias, name))
+        owned = observed is not None and ownership.role_owned(state.role_tags(ctx, alias, name))
         changes.append(plan_role(
             names.registry_role_address(config, alias), account=alias, name=name, observed=observed,
             owned=owned, want_trust=registry_trust_policy(principal), admits=principal,
@@ -132,8 +134,9 @@ class RoleHandler:
         name, want = data["name"], data["want_trust"]
         ram = self.ctx.session.account(change.account).ram_api
         budget = names.readiness_budget_s(self.ctx)
+        adopted = False
         if change.action is Action.CREATE:
-            role = self._create(ram, change, apply_ctx, budget)
+            role, adopted = self._create(ram, change, apply_ctx, budget)
         else:
             # Merge onto the document as it is now, not as planned: a statement someone added
             # since the plan must survive too.
@@ -146,29 +149,35 @@ class RoleHandler:
                                           [self.ctx.cluster_alias, change.account])
             if alias is not None:
                 readiness.wait_assume_works(apply_ctx, self.ctx.session.account(alias).sts_api, role.arn, budget)
-        return {"name": name, "arn": role.arn}
+        return {"name": name, "arn": role.arn, **({"adopted": True} if adopted else {})}
 
     def _create(self, ram, change: Change, apply_ctx, budget: float):
         from acrx.cloud import errors as cloud_errors
         from acrx.errors import CloudError
 
         data = change.data
+        adopted = False
         try:
+            # The mark goes in the create call: the role never exists without it.
             ram.create_role(data["name"], data["want_trust"], max_session_duration=data["max_session_duration"],
-                            description=data["description"])
+                            description=data["description"], tags=ownership.TAGS)
         except CloudError as exc:
             if not cloud_errors.is_already_exists(exc):
                 raise
-            # Made since the plan (a lost answer retried, a parallel run): adopt it, keep its
-            # statements, add ours. Never delete and recreate: trust in other accounts may
-            # refer to the role's id.
+            # Made since the plan. By us (a lost answer retried): it carries our tag already.
+            # By someone else: adopt it without the mark, so destroy leaves it (ownership.py);
+            # keep its statements, add ours. Never delete and recreate: trust in other
+            # accounts may refer to the role's id.
             readiness.wait_role_visible(apply_ctx, ram, data["name"], budget)
             existing = ram.get_role(data["name"])
+            adopted = not ownership.role_owned(ram.list_tags("role", data["name"]))
+            if adopted:
+                self.ctx.warn(f"role {data['name']} appeared between plan and apply; acrx adopted it without "
+                              "its ownership mark, so `acrx destroy` keeps it")
             self._update(ram, data["name"], {**data, "have_trust": existing.trust_document}, data["want_trust"],
                          current=existing)
-        ram.tag_resource("role", data["name"], names.OWNER_TAGS)
         readiness.wait_role_visible(apply_ctx, ram, data["name"], budget)
-        return ram.get_role(data["name"])
+        return ram.get_role(data["name"]), adopted
 
     @staticmethod
     def _update(ram, name: str, data: dict, want: dict, current=None):

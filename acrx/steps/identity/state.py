@@ -20,6 +20,16 @@ def role_tags(ctx, alias: str, name: str) -> dict:
     return ctx.memo(f"ram:{alias}:role-tags:{name}", lambda: _ram(ctx, alias).list_tags("role", name))
 
 
+def policy_tags(ctx, alias: str, name: str) -> dict:
+    """Tags of a custom policy; {} when it has none or does not exist."""
+    def read() -> dict:
+        if policy(ctx, alias, name) is None:
+            return {}
+        return _ram(ctx, alias).list_tags("policy", name)
+
+    return ctx.memo(f"ram:{alias}:policy-tags:{name}", read)
+
+
 def policy(ctx, alias: str, name: str, policy_type: str = "Custom"):
     return ctx.memo(f"ram:{alias}:policy:{policy_type}:{name}",
                     lambda: _ram(ctx, alias).get_policy(name, policy_type))

@@ -21,20 +21,6 @@ marked_name, is_marked, keep_reason = ownership.marked_name, ownership.is_marked
 ROUTE_KIND = "vpc.route"
 
 
-def marked_name(*parts: str) -> str:
-    return facts.MARK_PREFIX + "-".join(p for p in parts if p)
-
-
-def is_marked(name: str = "", tags=None, description: str = "") -> bool:
-    tagged = dict(tags or ()).get(facts.MARK_TAG_KEY) == facts.MARK_TAG_VALUE
-    return tagged or (name or "").startswith(facts.MARK_PREFIX) or (description or "").startswith(facts.MARK_PREFIX)
-
-
-def keep_reason(marked: bool, what: str) -> str:
-    """No-op reasons: what acrx made is "managed"; anything else found in place is "adopted"."""
-    return f"{what} (acrx-managed)" if marked else f"adopted: {what}"
-
-
 def client_token(actx, suffix: str = "") -> str:
     """The ClientToken of this change's create: from the plan's fingerprint, this apply and the
     change's address (ApplyContext.client_token). Every retry of the create sends the same token,

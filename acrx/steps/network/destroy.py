@@ -12,23 +12,28 @@ destroy after a mode switch (peering set up, config now `none`) still finds it:
     pvtz.*                     acrx's records in the VPC domain's zone; the binding and the zone
                                itself when the zone is tagged acrx:managed
     cr.acl.<cidr>              ACL entries with the comment acrx-managed, one after another
+    cr.endpoint.internet       switched off after acrx's ACL entries when the cluster's
+                               acrx-ownership record says acrx switched it on (acrx.steps.ownership)
+                               and no other ACL entry shows another client
 
 Order: routes before the peering and the attachments they point at; attachments before the
 grant, the transit routers and the CEN; records and binding before the zone. Kept as no-ops with
-their reason: the internet endpoint switch and the instance's VPC links (no mark is possible on
-them, and other clients of the registry may use them), and anything without acrx's mark.
+their reason: the instance's VPC links (no mark is possible on them, and other clients of the
+registry may use them), an endpoint acrx did not switch on, and anything without acrx's mark.
 """
 
 from __future__ import annotations
 
 from acrx import facts
 from acrx.plan.change import Action, Change
+from acrx.steps import ownership
 from acrx.steps.network import destroy_handlers as calls
 from acrx.steps.network.common import is_marked, marked_name, route_address
 from acrx.steps.network.discovery import cbn_api, cluster_net, cr_api, pvtz_api, registry_config, vpc_api, vpcpeer_api
 
 KEEP = "keep"
-ADOPTED = "adopted, kept: it has no acrx ownership mark, so acrx did not create it"
+ENDPOINT = "cr.endpoint.internet"
+ADOPTED = ownership.ADOPTED_KEPT
 
 
 def _keep(address: str, account: str, reason: str, before=None) -> Change:
@@ -237,24 +242,47 @@ def plan_dns(ctx, cluster, side) -> list[Change]:
 def plan_registry_endpoints(ctx, side) -> list[Change]:
     reg, internet = side["reg"], side["internet"]
     changes: list[Change] = []
-    if internet is not None and internet.enabled:
-        changes.append(_keep("cr.endpoint.internet", reg.account, "kept on: an endpoint switch carries no ownership "
-                             "mark, and other clients of the registry may use it", {"enabled": True}))
     previous = ()
+    foreign_acl = 0
     for entry in side["acl"]:
         cidr = entry.cidr
         address = f"cr.acl.{cidr}"
         if not is_marked(description=entry.comment):
+            if (entry.cidr, entry.comment) != facts.CR_DEFAULT_ACL_ENTRY:
+                foreign_acl += 1
             continue   # someone's ACL entry: not acrx's to list, let alone remove
         changes.append(_delete(address, reg.account, calls.KIND_ACL, {
             "alias": reg.account, "region": reg.region, "instance_id": reg.instance_id, "cidr": cidr},
             before={"cidr": cidr}, depends_on=previous))
         previous = (address,)    # one at a time: the API takes concurrent ACL changes badly
+    changes += _plan_endpoint(ctx, reg, internet, foreign_acl, previous)
     for link in side["links"]:
         changes.append(_keep(f"cr.vpc_link.{link.vpc_id}", reg.account, "kept: a VPC link carries no ownership mark, "
                              "and the registry's other clients in that VPC may use it",
                              {"vpc_id": link.vpc_id, "ip": link.ip}))
     return changes
+
+
+def _plan_endpoint(ctx, reg, internet, foreign_acl: int, after: tuple) -> list[Change]:
+    """The internet endpoint goes off only when the cluster's record says acrx switched it on
+    (ownership.endpoint_record) and no ACL entry of anyone else's shows another client."""
+    enabled = internet is not None and internet.enabled
+    record = ownership.recorded(ctx, ownership.endpoint_record(reg.instance_id))
+    data = {"alias": reg.account, "region": reg.region, "instance_id": reg.instance_id}
+    if record is None:
+        if not enabled:
+            return []
+        return [_keep(ENDPOINT, reg.account, "adopted, kept on: it was on before acrx (no record in the cluster that "
+                      "acrx switched it on), and other clients of the registry may use it", {"enabled": True})]
+    if not enabled:
+        return [_delete(ENDPOINT, reg.account, calls.KIND_ENDPOINT, {**data, "record_only": True},
+                        before={"enabled": False}, reason="already off; acrx's record of switching it on is removed")]
+    if foreign_acl:
+        return [_keep(ENDPOINT, reg.account, f"kept on: acrx switched it on, but {foreign_acl} ACL entry(ies) acrx did "
+                      "not add show other clients use it", {"enabled": True})]
+    return [_delete(ENDPOINT, reg.account, calls.KIND_ENDPOINT, data, before={"enabled": True}, depends_on=after,
+                    reason="acrx switched it on for this cluster (recorded in the cluster before the switch); "
+                           "no other client's ACL entry remains")]
 
 
 def plan_destroy(ctx) -> list[Change]:

@@ -69,6 +69,18 @@ def delete_zone(ctx, d: dict) -> dict:
     return {"zone_id": d["zone_id"]}
 
 
+def disable_endpoint(ctx, d: dict) -> dict:
+    """Switch off the internet endpoint acrx switched on, then remove acrx's record of it (last,
+    so a destroy that stops half-way still finds the mark)."""
+    from acrx.steps import ownership
+
+    if not d.get("record_only"):
+        cr_api(ctx, d["alias"], d["region"]).set_internet_endpoint(d["instance_id"], False)
+        ctx.forget("net:registry")
+    ownership.drop(ctx, ownership.endpoint_record(d["instance_id"]))
+    return {"instance_id": d["instance_id"], "enabled": False}
+
+
 def delete_acl(ctx, d: dict) -> dict:
     cr = cr_api(ctx, d["alias"], d["region"])
     present = next((e for e in cr.list_endpoints(d["instance_id"]) if e.type == "internet"), None)
@@ -88,10 +100,11 @@ KIND_RECORDS = "pvtz.record.delete"
 KIND_BINDING = "pvtz.binding.delete"
 KIND_ZONE = "pvtz.zone.delete"
 KIND_ACL = "cr.acl.delete"
+KIND_ENDPOINT = "cr.endpoint.disable"
 
 _CALLS = {KIND_ROUTE: delete_route, KIND_PEERING: delete_peering, KIND_ATTACHMENT: delete_attachment,
           KIND_GRANT: revoke_grant, KIND_ROUTER: delete_router, KIND_CEN: delete_cen, KIND_RECORDS: delete_records,
-          KIND_BINDING: unbind_zone, KIND_ZONE: delete_zone, KIND_ACL: delete_acl}
+          KIND_BINDING: unbind_zone, KIND_ZONE: delete_zone, KIND_ACL: delete_acl, KIND_ENDPOINT: disable_endpoint}
 
 
 class _Handler:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from acrx import facts
 from acrx.cloud.pvtz import Binding
 from acrx.plan.change import Action, Change, Ref
+from acrx.steps import ownership
 from acrx.steps.network.common import client_token, is_marked, keep_reason, marked_name
 from acrx.steps.network.discovery import pvtz_api
 
@@ -98,7 +99,7 @@ def apply_zone(ctx, change, actx) -> dict:
     zone_id = zone.id if zone is not None else api.add_zone(d["domain"], proxy_pattern=facts.PVTZ_PROXY_PATTERN,
                                                             client_token=client_token(actx))
     if zone is None:
-        api.tag_zone(zone_id, {facts.MARK_TAG_KEY: facts.MARK_TAG_VALUE})
+        api.tag_zone(zone_id, ownership.TAGS)   # AddZone takes no resource tag: right after it
     ctx.forget(f"net:zone:{d['domain']}")
     return {"zone_id": zone_id, "name": d["domain"]}
 

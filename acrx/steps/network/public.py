@@ -13,6 +13,7 @@ import ipaddress
 
 from acrx.errors import AcrxError
 from acrx.plan.change import Action, Change
+from acrx.steps import ownership
 from acrx.steps.network.common import marked_name
 from acrx.steps.network.discovery import cluster_net, cr_api, registry_net
 
@@ -64,6 +65,9 @@ def plan_public(ctx) -> list[Change]:
 
 def apply_endpoint(ctx, change, actx) -> dict:
     d = change.data
+    # The switch takes no tag: acrx's mark is a record in the cluster, written first (ownership.py).
+    ownership.record(ctx, ownership.endpoint_record(d["instance_id"]), instance_id=d["instance_id"],
+                     registry_account=d["alias"], registry_region=d["region"])
     cr = cr_api(ctx, d["alias"], d["region"])
     cr.set_internet_endpoint(d["instance_id"], True)
     _wait_running(ctx, cr, d, actx)
