@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from acrx import errors
+from acrx import cancel, errors
 
 
 class ExitCode(IntEnum):
@@ -17,7 +17,7 @@ class ExitCode(IntEnum):
 
 
 def exit_code_for(exc: BaseException) -> ExitCode:
-    if isinstance(exc, KeyboardInterrupt):
+    if isinstance(exc, (cancel.Interrupted, KeyboardInterrupt)):  # Ctrl-C, SIGTERM, a cancelled wait
         return ExitCode.INTERRUPTED
     if isinstance(exc, errors.ChangesPending):
         return ExitCode.CHANGES_PENDING

@@ -14,6 +14,16 @@ os.environ["ALIBABA_CLOUD_ECS_METADATA_DISABLED"] = "true"
 os.environ.pop("ACRX_SANDBOX", None)
 
 
+@pytest.fixture(autouse=True)
+def _uncancelled():
+    """acrx.cancel's event is process-wide: a test that cancels must not cancel the next one."""
+    from acrx import cancel
+
+    cancel.reset()
+    yield
+    cancel.reset()
+
+
 @dataclass
 class CliResult:
     exit_code: int

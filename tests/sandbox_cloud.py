@@ -49,8 +49,10 @@ def expect_error(call, code: str, status: int):
     return err
 
 
-def wait_for(predicate, what: str = "condition", timeout: float = 15.0):
-    """Poll `predicate` every 50 ms; its first truthy value, or AssertionError after `timeout`."""
+def wait_for(predicate, what: str = "condition", timeout: float = 120.0):
+    """Poll `predicate` every 50 ms; its first truthy value, or AssertionError after `timeout`.
+    The deadline is generous on purpose (a busy 2-core machine once needed more than 15 s); a
+    predicate that holds ends the wait at once."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         value = predicate()

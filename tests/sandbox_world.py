@@ -118,7 +118,7 @@ class Hand:
             accepting_region_id=self.s.region_b, accepting_vpc_id=self.s.vpc_b)).body.instance_id
         self.client("alibabacloud_vpcpeer20220101", "b").accept_vpc_peer_connection(
             peer.AcceptVpcPeerConnectionRequest(instance_id=created))
-        deadline = time.time() + 20
+        deadline = time.time() + 120   # ends early; generous for a loaded machine
         while time.time() < deadline:
             status = a.get_vpc_peer_connection_attribute(
                 peer.GetVpcPeerConnectionAttributeRequest(instance_id=created)).body.status

@@ -55,7 +55,7 @@ def cm_data(sb) -> dict:
 
 
 def wait_for(predicate, what):
-    return shared_wait_for(predicate, what, timeout=20.0)   # a helper round on a cold cluster is slower
+    return shared_wait_for(predicate, what, timeout=120.0)   # ends early; a loaded machine is slow
 
 
 def helper_pods(sb, running=True):

@@ -95,7 +95,7 @@ class FakeTime:
         self.now += seconds
 
 
-def _logged(world, count, timeout=2.0):
+def _logged(world, count, timeout=30.0):
     """The call log, once it holds `count` calls: the server records a call after answering it."""
     import time
 

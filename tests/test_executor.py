@@ -374,6 +374,8 @@ def test_ctrl_c_lets_running_changes_finish_and_journals_them(tmp_path, monkeypa
     rec = Recorder(delay=0.05)
     plan = Plan([change("a"), change("b", deps=("a",))])
     journal = Journal(tmp_path, plan.fingerprint)
-    with pytest.raises(KeyboardInterrupt):
+    from acrx.cancel import Interrupted
+
+    with pytest.raises(Interrupted, match="1 of 2 change"):   # says what is done, and how to resume
         Executor({"fake": rec}, journal, max_workers=1).apply(plan)
     assert rec.calls == ["a"] and journal.completed() == ["a"]

@@ -206,7 +206,7 @@ def test_deployment_delete_cascades_to_replicasets_and_pods(core, apps):
     assert [p.metadata.name for p in core.list_namespaced_pod("default", label_selector="app=cascade").items] \
         == ["cascade-abc-x1"]
     apps.delete_namespaced_deployment("cascade", "default")
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline and core.list_namespaced_pod("default", label_selector="app=cascade").items:
         time.sleep(0.05)
     assert core.list_namespaced_pod("default", label_selector="app=cascade").items == []
@@ -280,10 +280,10 @@ def test_store_watch_resumes_from_a_resource_version_and_filters_by_field():
     store.patch("configmaps", "default", "one", {"data": {"k": "v"}})
     with store.watch("configmaps", "default", since_rv=first["metadata"]["resourceVersion"],
                      field_selector="metadata.name=one") as watch:
-        event_type, obj = watch.get(timeout=1)
+        event_type, obj = watch.get(timeout=30)
         assert (event_type, obj["data"]) == ("MODIFIED", {"k": "v"})
         store.delete("configmaps", "default", "one")
-        assert watch.get(timeout=1)[0] == "DELETED"
+        assert watch.get(timeout=30)[0] == "DELETED"
         assert watch.get(timeout=0.1) is None
 
 

@@ -88,7 +88,7 @@ def test_apply_twice_then_get_pods_by_label(kubectl, cluster, tmp_path):
     assert kubectl("apply", "-f", _manifest(tmp_path, 2)).stdout.strip() == "deployment.apps/web unchanged"
     assert kubectl("apply", "-f", _manifest(tmp_path, 3)).stdout.strip() == "deployment.apps/web configured"
     cluster.wait_idle()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(cluster.store.list("pods", "default", "app=web")) < 3:
         time.sleep(0.05)
     rows = kubectl("get", "pods", "-l", "app=web").stdout.splitlines()

@@ -14,7 +14,7 @@ from acrx.sandbox.app import Sandbox
 from sandbox_cloud import wait_for
 from sandbox_world import Hand
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(600)   # waits poll up to 120 s each, ending early on success
 
 SELF_MANAGED = "aliyun-acr-credential-helper"
 MANAGED = "managed-aliyun-acr-credential-helper"

@@ -8,6 +8,7 @@ import traceback
 import typer
 
 from acrx.cli.root import app
+from acrx.cancel import Interrupted
 from acrx.exitcodes import ExitCode, exit_code_for
 
 # Command modules register themselves on `app` when imported. They must stay light:
@@ -29,6 +30,17 @@ def _one_line(exc: BaseException) -> str:
     # No raw control characters reach the terminal, and no echoed flag value floods it.
     text = str(exc).strip() or exc.__class__.__name__
     return cut(clean(" ".join(text.split())), ERROR_LIMIT)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return the exit code; used by main() and by tests."""
+    from acrx.cli.signals import interrupt_signals
+
+    with interrupt_signals():   # Ctrl-C/SIGTERM cancel the run; a second one stops it at once
+        try:
+            return _run(argv)
+        except (KeyboardInterrupt, Interrupted):   # a signal landing while the error was being printed
+            return int(ExitCode.INTERRUPTED)
 
 
 def _wants_json(args: list[str]) -> bool:
@@ -59,8 +71,7 @@ def _click_field(exc: BaseException) -> str | None:
     return getattr(exc, "option_name", None)
 
 
-def run(argv: list[str] | None = None) -> int:
-    """Run the CLI and return the exit code; used by main() and by tests."""
+def _run(argv: list[str] | None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = any(a in ("-v", "-vv", "--verbose") for a in args)
     as_json = _wants_json(args)
@@ -93,14 +104,17 @@ def _dispatch(args: list[str], verbose: bool, as_json: bool, before: int) -> int
             message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
             _error_envelope(exc, ExitCode.USAGE, " ".join(message.split()), _click_field(exc))
         return ExitCode.USAGE
-    except (KeyboardInterrupt, Exception) as exc:  # the one place errors become exit codes
+    except (KeyboardInterrupt, Interrupted, Exception) as exc:  # the one place errors become exit codes
         code = exit_code_for(exc)
         if verbose:
             traceback.print_exc()
         if code not in (ExitCode.CHANGES_PENDING,):
             label = "interrupted" if code == ExitCode.INTERRUPTED else "error"
-            line = _one_line(exc) if code != ExitCode.INTERRUPTED else "interrupted"
-            typer.echo(f"{label}: {line}" if label != "interrupted" else line, err=True)
+            line = _one_line(exc)
+            if code == ExitCode.INTERRUPTED and line in ("interrupted", exc.__class__.__name__):
+                typer.echo("interrupted", err=True)
+            else:
+                typer.echo(f"{label}: {line}", err=True)
             hint = getattr(exc, "hint", None)
             if hint:
                 typer.echo(f"hint: {hint}", err=True)

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable
 import typer
 
 from acrx.cli.context import AppContext
-from acrx.cli.options import DEFAULT_FILE, check_output
+from acrx.cli.options import DEFAULT_FILE, check_output, lock_timeout_seconds
 from acrx.errors import ChangesPending, UsageError
 
 DEFAULT_CONFIG = DEFAULT_FILE   # a missing default file means "all defaults", not an error
@@ -35,10 +35,12 @@ class RunOptions:
     output: str = "table"
     detailed_exitcode: bool = False
     out: Path | None = None
+    lock_timeout: str | None = None   # --lock-timeout: how long to wait for another run's lock
     no_resume: bool = False           # --no-resume: ignore the journals of interrupted runs
 
     def check(self) -> None:
         check_output(self.output)
+        lock_timeout_seconds(self.lock_timeout, dry_run=self.dry_run)
 
 
 def load_config(path: Path | None, overrides: dict[str, Any], sandbox_dir: Path | None = None):
@@ -152,8 +154,23 @@ def show_plan(actx: AppContext, plan, output: str) -> None:
         render_plan_table(plan, actx.out)
 
 
+def plan_and_apply(actx: AppContext, ctx, steps: Iterable[Any], run: RunOptions, **kwargs) -> int:
+    """`_plan_and_apply`, holding the cluster's run lock (acrx.execute.lock) when it applies: two
+    applies against one cluster at once create duplicates. A dry run takes no lock."""
+    run.check()
+    if run.dry_run:
+        return _plan_and_apply(actx, ctx, steps, run, **kwargs)
+    from acrx.execute.lock import acquire
+
+    with acquire(state_dir(actx), ctx.config.cluster.id, _command_path(),
+                 timeout_s=lock_timeout_seconds(run.lock_timeout),
+                 warn=lambda m: actx.err.print(f"warning: {m}", markup=False, highlight=False)):
+        return _plan_and_apply(actx, ctx, steps, run, **kwargs)
+
+
 def _command_path() -> str:
-    """"acrx setup", "acrx rrsa enable": journals resume only runs of the same command."""
+    """"acrx setup", "acrx rrsa enable": journals resume only runs of the same command, and the
+    run lock names the command that holds it."""
     try:
         from typer._click.globals import get_current_context   # typer >= 0.20 vendors click
     except ImportError:  # pragma: no cover - an older typer on the real click
@@ -162,7 +179,7 @@ def _command_path() -> str:
     return current.command_path if current is not None else "acrx"
 
 
-def plan_and_apply(actx: AppContext, ctx, steps: Iterable[Any], run: RunOptions, *,
+def _plan_and_apply(actx: AppContext, ctx, steps: Iterable[Any], run: RunOptions, *,
                    planner: Callable[[Any, list], Any] | None = None, saved=None,
                    after_apply: Callable[[dict | None], int] | None = None,
                    settings: dict[str, Any] | None = None, command: str | None = None) -> int:

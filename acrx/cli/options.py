@@ -5,6 +5,7 @@ or the config model (acrx.facts and acrx.errors are plain Python).
 """
 
 
+import re
 from pathlib import Path
 from typing import Annotated, Optional, Sequence
 
@@ -51,6 +52,37 @@ KubeconfigOpt = Annotated[Optional[Path], typer.Option(
 SaveKubeconfigOpt = Annotated[Optional[Path], typer.Option(
     "--save-kubeconfig", help="Also write the kubeconfig from CS to FILE (mode 0600).")]
 PrivateOpt = Annotated[bool, typer.Option("--private-kubeconfig", help="Ask CS for the private (VPC) API address.")]
+
+# -- the run lock (setup, destroy and the step commands) ---------------------------------------------
+LockTimeoutOpt = Annotated[Optional[str], typer.Option(
+    "--lock-timeout",
+    help="Wait this long (e.g. 30s, 2m) for another run's lock on the cluster; default: fail at once.")]
+LOCK_TIMEOUT_MAX_S = 24 * 3600
+
+
+_SECONDS_RE = re.compile(r"\d+(?:\.\d+)?")
+_DURATION_RE = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+
+
+def lock_timeout_seconds(value: Optional[str], *, dry_run: bool = False) -> float:
+    """--lock-timeout in seconds (0 when not given); a usage error when it is not a duration."""
+    if value is None:
+        return 0.0
+    if dry_run:
+        raise UsageError("a dry run takes no lock, so there is nothing to wait for", field="--lock-timeout",
+                         hint="drop --lock-timeout, or drop --dry-run to apply")
+    # fullmatch: "1h\n" is not a duration ($ in a regex would match before the newline)
+    match = _DURATION_RE.fullmatch(value)
+    if _SECONDS_RE.fullmatch(value):
+        seconds = float(value)
+    elif match and any(match.groups()):
+        hours, minutes, secs = (int(g or 0) for g in match.groups())
+        seconds = hours * 3600 + minutes * 60 + secs
+    else:
+        raise UsageError(f"{value[:40]!r} is not a duration; use e.g. 30s, 2m or 1h", field="--lock-timeout")
+    if seconds > LOCK_TIMEOUT_MAX_S:
+        raise UsageError(f"{value[:40]!r} is longer than 24h", field="--lock-timeout", hint="use at most 24h")
+    return seconds
 
 
 def check_choice(value: Optional[str], choices: Sequence[str], flag: str, *, what: str = "value",

@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, TypeVar
 
+from acrx import cancel
 from acrx.cloud import errors
 from acrx.errors import CloudError
 
@@ -64,7 +65,7 @@ class RetryPolicy:
     factor: float = 2.0
     max_delay_s: float = 10.0
     jitter: float = 0.2             # +-20%: concurrent callers do not retry in lockstep
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], None] = cancel.sleep   # wakes (raising Interrupted) on Ctrl-C
     clock: Callable[[], float] = time.monotonic
     rng: Callable[[], float] = random.random
     stats: RetryStats = field(default_factory=RetryStats)
@@ -95,6 +96,7 @@ def call(fn: Callable[[], T], *, action: str, policy: RetryPolicy | None = None,
     started = policy.clock()
     retry_number = 0
     while True:
+        cancel.check()   # a cancelled run starts no new call; one already in flight finishes
         policy.stats.record(action, retry=False)
         try:
             return fn()

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from acrx import facts
+from acrx import cancel, facts
 from acrx.doctor.explain import FIX_ADDON, FIX_CONFIGMAP, explain
 from acrx.doctor.layers import Check, failed, passed, skipped
 from acrx.errors import AcrxError, CloudError
@@ -203,7 +203,7 @@ def check_secret(run) -> list[Check]:
         secret, attached = _find_secret(run, domains)
         if secret is not None or time.monotonic() >= deadline:
             break
-        time.sleep(min(run.poll_s, 0.5))
+        cancel.sleep(min(run.poll_s, 0.5))   # Ctrl-C ends the wait at once
     if secret is None:
         wanted = ", ".join(domains) or "the registry"
         detail = f"no {facts.HELPER_SECRET_PREFIX}* Secret for {wanted} is attached to service account {ns}/{sa}"

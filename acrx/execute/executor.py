@@ -14,6 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Protocol
 
+from acrx import cancel
 from acrx.errors import AcrxError
 from acrx.execute.journal import NullJournal
 from acrx.execute.progress import ProgressReporter, SilentProgress
@@ -54,7 +55,7 @@ class ApplyContext:
     progress: ProgressReporter
     outputs: Mapping[str, Mapping[str, Any]]
     clock: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], None] = cancel.sleep
     fingerprint: str = ""
     apply_id: str = ""
 
@@ -108,7 +109,7 @@ class Executor:
     def __init__(self, handlers: Mapping[str, Any], journal=None, *, max_workers: int = 4,
                  progress: ProgressReporter | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = cancel.sleep):
         if max_workers < 1:
             raise ValueError("max_workers must be at least 1")
         self.handlers = dict(handlers)
@@ -150,11 +151,15 @@ class Executor:
         todo = [c for c in plan.pending if c.address not in completed]
         failures: list[tuple[str, BaseException]] = []
         running: dict[Future, tuple[Change, float]] = {}
-        interrupted: KeyboardInterrupt | None = None
+        interrupted: BaseException | None = None
         pool = ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="acrx-apply")
+        # On a cancel (acrx.cancel: Ctrl-C, SIGTERM) no new change starts; the running ones end at
+        # their next wait or call, and the signal handler can name them meanwhile.
+        in_flight = cancel.applying(lambda: [c.address for c, _ in list(running.values())])
+        in_flight.__enter__()
         try:
             while todo or running:
-                if not failures and interrupted is None:
+                if not failures and interrupted is None and not cancel.cancelled():
                     for change in list(todo):
                         if len(running) >= self.max_workers:
                             break
@@ -177,11 +182,17 @@ class Executor:
                 except KeyboardInterrupt as exc:
                     # Stop scheduling; let what runs finish so the journal records it.
                     interrupted = exc
+                    cancel.cancel()
                     continue
                 for future in finished:
                     change, started = running.pop(future)
                     try:
                         produced = future.result()
+                    except (KeyboardInterrupt, cancel.Interrupted) as exc:
+                        # Cancelled mid-change: its journal line stays "started", so a resume
+                        # plans it again; it is not a failure of the change.
+                        interrupted = interrupted or exc
+                        continue
                     except BaseException as exc:  # noqa: BLE001 - every failure stops the apply
                         self.progress.step_failed(change.address, exc)
                         self.journal.record_failed(change.address, change.action.value,
@@ -197,8 +208,9 @@ class Executor:
                     completed.add(change.address)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-        if interrupted is not None:
-            raise interrupted
+            in_flight.__exit__(None, None, None)
+        if interrupted is not None or (cancel.cancelled() and todo):
+            raise _interrupted(plan, result, self.journal.path) from None
         if failures:
             address, cause = failures[0]
             raise ApplyFailed(address, cause, result.applied, failures,
@@ -244,6 +256,15 @@ class Executor:
             raise AcrxError(f"{change.address}: handler returned {type(produced).__name__}, "
                             "not a mapping of outputs")
         return dict(produced)
+
+
+def _interrupted(plan: Plan, result: ApplyResult, journal_path) -> cancel.Interrupted:
+    done = len(result.applied) + len(result.resumed)
+    total = len(plan.pending)
+    where = f" (journal {journal_path})" if journal_path is not None else ""
+    return cancel.Interrupted(
+        f"{done} of {total} change(s) done, {total - done} not started or cut short",
+        hint=f"run the same command again to resume: the {done} done change(s) are journaled{where}")
 
 
 def _observed(after: Any) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import random
 import time
 from typing import Callable, Iterator, TypeVar
 
+from acrx import cancel
 from acrx.errors import AcrxError
 
 T = TypeVar("T")
@@ -67,17 +68,19 @@ class Backoff(Iterator[float]):
 def wait_until(check: Callable[[], T], *, what: str, budget_s: float, initial: float = 0.5,
                factor: float = 1.6, max_delay: float = 10.0, jitter: float = 0.2,
                clock: Callable[[], float] = time.monotonic,
-               sleep: Callable[[float], None] = time.sleep,
+               sleep: Callable[[float], None] = cancel.sleep,
                on_wait: Callable[[float], None] | None = None,
                rng: Callable[[], float] = random.random) -> T:
     """Call `check` until it returns a truthy value and return that value.
 
     Between calls, sleep with backoff; `on_wait(elapsed)` is told before each sleep. The last
-    check happens when the budget runs out, then WaitTimeout(what, waited) is raised.
+    check happens when the budget runs out, then WaitTimeout(what, waited) is raised. A cancelled
+    run (acrx.cancel) ends the wait at once with Interrupted, whatever `sleep` is.
     """
     backoff = Backoff(initial=initial, factor=factor, max_delay=max_delay, jitter=jitter,
                       budget_s=budget_s, clock=clock, rng=rng)
     while True:
+        cancel.check()
         value = check()
         if value:
             return value
@@ -88,3 +91,4 @@ def wait_until(check: Callable[[], T], *, what: str, budget_s: float, initial: f
         if on_wait is not None:
             on_wait(backoff.elapsed())
         sleep(delay)
+        cancel.check()

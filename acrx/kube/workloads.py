@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from acrx import cancel
 from acrx.kube.errors import KubeError
 
 VERIFY_NAME = "acrx-verify"
@@ -126,7 +127,7 @@ def delete_deployment(kube, namespace: str, name: str = VERIFY_NAME, *, wait_s: 
             if exc.status == 404:
                 break
             raise
-        time.sleep(poll_s)
+        cancel.sleep(poll_s)   # Ctrl-C ends the wait at once
     # Pods of an old run would mix their events into the next one's.
     for pod in list_pods(kube, namespace, selector_of(name)):
         delete_pod(kube, namespace, pod.metadata.name)
@@ -212,7 +213,7 @@ def judge(image: str, pod, events: list[PodEvent]) -> PullOutcome | None:
 def wait_for_pull(kube, namespace: str, image: str, *, label_selector: str, timeout_s: float,
                   poll_s: float = 0.5, on_progress: Callable[[str], None] | None = None,
                   clock: Callable[[], float] = time.monotonic,
-                  sleep: Callable[[float], None] = time.sleep) -> PullOutcome:
+                  sleep: Callable[[float], None] = cancel.sleep) -> PullOutcome:
     """Watch the pods of `label_selector` until one pulled `image`, one failed to, or time ran out."""
     deadline = clock() + timeout_s
     seen: set[tuple[str, str, str]] = set()

@@ -3,8 +3,8 @@
 
 import typer
 
-from acrx.cli.options import (DEFAULT_FILE, DetailedOpt, DryRunOpt, FileOpt, KubeconfigOpt, ModeOpt, OutputOpt,
-                              NoResumeOpt, PrivateOpt, SaveKubeconfigOpt, YesOpt)
+from acrx.cli.options import (DEFAULT_FILE, DetailedOpt, DryRunOpt, FileOpt, KubeconfigOpt, LockTimeoutOpt,
+                              ModeOpt, NoResumeOpt, OutputOpt, PrivateOpt, SaveKubeconfigOpt, YesOpt)
 from acrx.cli.root import app, app_context
 
 addon_app = typer.Typer(help="The aliyun-acr-credential-helper addon (managed or self-managed).",
@@ -17,7 +17,7 @@ def install(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = No
             dry_run: DryRunOpt = False, yes: YesOpt = False, output: OutputOpt = "table",
             detailed_exitcode: DetailedOpt = False, kubeconfig: KubeconfigOpt = None,
             save_kubeconfig: SaveKubeconfigOpt = None, private_kubeconfig: PrivateOpt = False,
-            no_resume: NoResumeOpt = False) -> int:
+            lock_timeout: LockTimeoutOpt = None, no_resume: NoResumeOpt = False) -> int:
     """Install the credential helper addon, or mend its config; self-managed pods that started
     before RRSA was enabled are restarted."""
     from acrx.cli.flow import RunOptions, load_config, plan_and_apply, step_context
@@ -26,7 +26,7 @@ def install(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = No
 
     actx = app_context(ctx)
     run = RunOptions(dry_run=dry_run, yes=yes, output=output, detailed_exitcode=detailed_exitcode,
-                     no_resume=no_resume)
+                     lock_timeout=lock_timeout, no_resume=no_resume)
     run.check()
     config = load_config(file, {"mode": mode}, actx.sandbox_dir)
     options = StepOptions(kubeconfig=str(kubeconfig) if kubeconfig else None)

@@ -8,8 +8,8 @@
 import typer
 
 from acrx.cli.commands.render import configmap_cmd
-from acrx.cli.options import (DEFAULT_FILE, DetailedOpt, DryRunOpt, FileOpt, KubeconfigOpt, ModeOpt, OutputOpt,
-                              NoResumeOpt, PlainAkOpt, PrivateOpt, SaveKubeconfigOpt, YesOpt)
+from acrx.cli.options import (DEFAULT_FILE, DetailedOpt, DryRunOpt, FileOpt, KubeconfigOpt, LockTimeoutOpt,
+                              ModeOpt, OutputOpt, NoResumeOpt, PlainAkOpt, PrivateOpt, SaveKubeconfigOpt, YesOpt)
 from acrx.cli.root import app, app_context
 from acrx.errors import UsageError
 
@@ -25,7 +25,8 @@ def apply(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None
           dry_run: DryRunOpt = False, yes: YesOpt = False, output: OutputOpt = "table",
           detailed_exitcode: DetailedOpt = False, kubeconfig: KubeconfigOpt = None,
           save_kubeconfig: SaveKubeconfigOpt = None, private_kubeconfig: PrivateOpt = False,
-          allow_plaintext_access_key: PlainAkOpt = False, no_resume: NoResumeOpt = False) -> int:
+          allow_plaintext_access_key: PlainAkOpt = False, lock_timeout: LockTimeoutOpt = None,
+          no_resume: NoResumeOpt = False) -> int:
     """Set the keys acrx manages in acr-configuration; every other key is kept."""
     from acrx.cli.flow import RunOptions, load_config, plan_and_apply, step_context
     from acrx.steps.configmap import ConfigMapStep
@@ -33,7 +34,7 @@ def apply(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None
 
     actx = app_context(ctx)
     run = RunOptions(dry_run=dry_run, yes=yes, output=output, detailed_exitcode=detailed_exitcode,
-                     no_resume=no_resume)
+                     lock_timeout=lock_timeout, no_resume=no_resume)
     run.check()
     config = load_config(file, {"mode": mode}, actx.sandbox_dir)
     if config.addon_flavour != "self-managed":

@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from acrx.cli.options import NoResumeOpt
+from acrx.cli.options import LockTimeoutOpt, NoResumeOpt
 from acrx.cli.root import app, app_context
 
 
@@ -31,7 +31,7 @@ def destroy(ctx: typer.Context,
                 "--detailed-exitcode", help="With --dry-run: exit 0 with nothing to delete, 3 otherwise.")] = False,
             kubeconfig: Annotated[Optional[Path], typer.Option(
                 "--kubeconfig", help="Use this kubeconfig instead of asking CS for a temporary one.")] = None,
-            no_resume: NoResumeOpt = False) -> int:
+            lock_timeout: LockTimeoutOpt = None, no_resume: NoResumeOpt = False) -> int:
     """Remove what acrx created (by its ownership mark), in reverse order; keep what it adopted."""
     from acrx.cli.flow import RunOptions, load_config, plan_and_apply, step_context
     from acrx.steps.context import StepOptions
@@ -47,5 +47,5 @@ def destroy(ctx: typer.Context,
     options = StepOptions(kubeconfig=str(kubeconfig) if kubeconfig else None)
     step_ctx = step_context(actx, config, options)
     run = RunOptions(dry_run=dry_run, yes=yes, output=output, detailed_exitcode=detailed_exitcode,
-                     no_resume=no_resume)
+                     lock_timeout=lock_timeout, no_resume=no_resume)
     return plan_and_apply(actx, step_ctx, destroy_steps(config), run, planner=plan_destroy_all)

@@ -7,8 +7,9 @@ from typing import Optional
 
 import typer
 
-from acrx.cli.options import (DEFAULT_FILE, AssumeOpt, DetailedOpt, DryRunOpt, FileOpt, ModeOpt, NoResumeOpt, OutputOpt,
-                              PlainAkOpt, ScopeOpt, YesOpt, check_identity_flags, check_mode)
+from acrx.cli.options import (DEFAULT_FILE, AssumeOpt, DetailedOpt, DryRunOpt, FileOpt, LockTimeoutOpt, ModeOpt,
+                              NoResumeOpt, OutputOpt, PlainAkOpt, ScopeOpt, YesOpt, check_identity_flags,
+                              check_mode)
 from acrx.cli.root import app, app_context
 
 rrsa_app = typer.Typer(help="RRSA (OIDC) on the cluster.", no_args_is_help=True, rich_markup_mode=None)
@@ -24,7 +25,7 @@ app.add_typer(policy_app, name="policy")
 
 def _run(ctx: typer.Context, which: str, *, file: Path, mode: Optional[str], dry_run: bool, yes: bool,
          output: str, detailed_exitcode: bool, assume_policy: Optional[str], pull_policy_scope: str,
-         allow_plaintext_access_key: bool, no_resume: bool = False) -> int:
+         allow_plaintext_access_key: bool, lock_timeout: Optional[str] = None, no_resume: bool = False) -> int:
     from acrx.cli.flow import RunOptions, load_config, plan_and_apply, step_context
     from acrx.steps.context import StepOptions
     from acrx.steps.identity import PolicyStep, RolesStep, RrsaStep
@@ -32,7 +33,7 @@ def _run(ctx: typer.Context, which: str, *, file: Path, mode: Optional[str], dry
     check_mode(mode)
     check_identity_flags(assume_policy, pull_policy_scope)
     run = RunOptions(dry_run=dry_run, yes=yes, output=output, detailed_exitcode=detailed_exitcode,
-                     no_resume=no_resume)
+                     lock_timeout=lock_timeout, no_resume=no_resume)
     run.check()
     actx = app_context(ctx)
     config = load_config(file, {"mode": mode}, actx.sandbox_dir)
@@ -48,11 +49,11 @@ def _identity_command(which: str, doc: str):
                 dry_run: DryRunOpt = False, yes: YesOpt = False, output: OutputOpt = "table",
                 detailed_exitcode: DetailedOpt = False, assume_policy: AssumeOpt = None,
                 pull_policy_scope: ScopeOpt = "instance", allow_plaintext_access_key: PlainAkOpt = False,
-                no_resume: NoResumeOpt = False) -> int:
+                lock_timeout: LockTimeoutOpt = None, no_resume: NoResumeOpt = False) -> int:
         return _run(ctx, which, file=file, mode=mode, dry_run=dry_run, yes=yes, output=output,
                     detailed_exitcode=detailed_exitcode, assume_policy=assume_policy,
                     pull_policy_scope=pull_policy_scope, allow_plaintext_access_key=allow_plaintext_access_key,
-                    no_resume=no_resume)
+                    lock_timeout=lock_timeout, no_resume=no_resume)
 
     command.__doc__ = doc
     return command

@@ -6,8 +6,8 @@ from typing import Annotated, Optional
 import typer
 
 from acrx.cli.flow import RunOptions, load_config, plan_and_apply, step_context
-from acrx.cli.options import (DEFAULT_FILE, AnySourceOpt, DetailedOpt, DryRunOpt, FileOpt, OutputOpt, RouteToOpt,
-                              NoResumeOpt, YesOpt, check_network_mode, check_route_to)
+from acrx.cli.options import (DEFAULT_FILE, AnySourceOpt, DetailedOpt, DryRunOpt, FileOpt, LockTimeoutOpt, OutputOpt,
+                              NoResumeOpt, RouteToOpt, YesOpt, check_network_mode, check_route_to)
 from acrx.cli.root import app, app_context
 
 network_app = typer.Typer(help="Connect the cluster's network to the registry.", no_args_is_help=True)
@@ -27,6 +27,7 @@ def apply(
     detailed_exitcode: DetailedOpt = False,
     allow_any_source: AnySourceOpt = False,
     route_to: RouteToOpt = None,
+    lock_timeout: LockTimeoutOpt = None,
     no_resume: NoResumeOpt = False,
 ) -> None:
     """Plan and apply the network path from the cluster's nodes to the registry."""
@@ -42,7 +43,7 @@ def apply(
     options = StepOptions(allow_any_source=allow_any_source or None, route_to=route_to)
     step_ctx = step_context(actx, config, options)
     run = RunOptions(dry_run=dry_run, yes=yes, output=output, detailed_exitcode=detailed_exitcode,
-                     no_resume=no_resume)
+                     lock_timeout=lock_timeout, no_resume=no_resume)
     step = NetworkStep(config.network.mode)
     code = plan_and_apply(actx, step_ctx, [step], run)
     if config.network.mode == "none":

@@ -12,9 +12,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from acrx.cli.options import (DEFAULT_FILE, AnySourceOpt, AssumeOpt, FileOpt, KubeconfigOpt, ModeOpt, NetworkOpt,
-                              NoResumeOpt, OutputOpt, PlainAkOpt, RouteToOpt, ScopeOpt, YesOpt, check_any_source,
-                              check_identity_flags)
+from acrx.cli.options import (DEFAULT_FILE, AnySourceOpt, AssumeOpt, FileOpt, KubeconfigOpt, LockTimeoutOpt, ModeOpt,
+                              NetworkOpt, NoResumeOpt, OutputOpt, PlainAkOpt, RouteToOpt, ScopeOpt, YesOpt,
+                              check_any_source, check_identity_flags)
 from acrx.cli.root import app, app_context
 
 
@@ -74,7 +74,7 @@ def setup(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None
           assume_policy: AssumeOpt = None, pull_policy_scope: ScopeOpt = "instance",
           allow_plaintext_access_key: PlainAkOpt = False, allow_any_source: AnySourceOpt = False,
           route_to: RouteToOpt = None, kubeconfig: KubeconfigOpt = None,
-          no_resume: NoResumeOpt = False) -> int:
+          lock_timeout: LockTimeoutOpt = None, no_resume: NoResumeOpt = False) -> int:
     """Plan every step, apply the plan, then prove a pod pulls (acrx verify)."""
     from acrx.cli.flow import RunOptions, plan_and_apply, step_context
     from acrx.steps.setup import plan_setup, setup_steps
@@ -104,6 +104,6 @@ def setup(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None
         fresh = step_context(actx, config, options)   # apply changed the world; read it anew
         return run_verify(actx, verify_run(actx, fresh, file, None, keep), output, sink)
 
-    run = RunOptions(yes=yes, output=output, no_resume=no_resume)
+    run = RunOptions(yes=yes, output=output, lock_timeout=lock_timeout, no_resume=no_resume)
     return plan_and_apply(actx, step_ctx, setup_steps(config, settings["network"]), run, planner=plan_setup,
                           saved=saved, after_apply=verify, settings=settings)
