@@ -122,7 +122,9 @@ def _serve(state: Path):
                              "--clock-scale", "0"], stdout=log, stderr=log)
     deadline = time.monotonic() + 120
     while not ((state / "sandbox.env").exists() and (state / "kubeconfig").exists()):
-        assert proc.poll() is None and time.monotonic() < deadline, "the sandbox did not start"
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError("the sandbox did not start: " + (state.parent / "sandbox.log").read_text()[-3000:])
         time.sleep(0.1)
     return proc, state.parent / "sandbox.log"
 
