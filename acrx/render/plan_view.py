@@ -1,20 +1,19 @@
-"""The plan as a table on the console passed in, one table per account."""
+"""The plan on the console passed in, one table (or list, when narrow) per account."""
 
 from __future__ import annotations
 
 import json
 from typing import Any, Mapping
 
-from rich import box
+from rich.cells import cell_len
 from rich.console import Console
-from rich.padding import Padding
-from rich.table import Table
 from rich.text import Text
 
 from acrx.plan.change import KNOWN_AFTER_APPLY, SENSITIVE, Action, Change, Ref, Sensitive
 from acrx.plan.diff import ABSENT, diff_values
 from acrx.plan.plan import Plan
 from acrx.plan.policy_diff import canonical, looks_like_policy, normalise, statement_changes
+from acrx.render.text_layout import GAP, min_width, natural_width, pad, wrap_lines
 
 MARKERS = {
     Action.CREATE: "+",
@@ -156,60 +155,96 @@ def describe_change(change: Change) -> str:
     return "\n".join(lines)
 
 
-def _column_widths(plan: Plan, width: int) -> tuple[int, int, int, int]:
-    """Widths shared by every account's table, so the tables line up; the rest of the line
-    goes 2:1 to before -> after and reason."""
-    address = min(max([len("address"), *(len(c.address) for c in plan.changes)]), 48)
+MIN_REASON = 20   # a reason column narrower than this reads as a list of fragments
+MIN_VALUES = 15
+VALUES_HEAD, REASON_HEAD = "before -> after", "reason"
+
+
+def _marker(change: Change) -> str:
+    return f"{MARKERS[change.action]} {change.action.value}"
+
+
+def _reason_lines(change: Change) -> list[str]:
+    return [change.reason] if change.reason else []
+
+
+def table_widths(plans: list[list[Change]], width: int) -> tuple[int, int, int, int] | None:
+    """Column widths shared by every account's table (so they line up), or None when a table
+    cannot show every token whole at this width (then the list view is used). The address and
+    action columns take what their longest entry needs; the values column what its lines need,
+    up to what leaves the reason column its minimum; the reason column takes the rest."""
+    changes = [c for group in plans for c in group]
+    address = max([len("address"), *(cell_len(c.address) for c in changes)])
     action = max(len(f"{MARKERS[a]} {a.value}") for a in Action)
-    rest = max(width - address - action - 8, 30)  # 8: one space each side of four columns
-    values = rest * 2 // 3
-    return address, action, values, rest - values
+    values = [line for c in changes for line in describe_change(c).splitlines()]
+    reasons = [line for c in changes for line in _reason_lines(c)]
+    room = width - address - action - 3 * len(GAP)
+    min_values = max(min_width(values), MIN_VALUES)
+    min_reason = max(min_width(reasons), min(natural_width(reasons), MIN_REASON), len(REASON_HEAD))
+    if min_values + min_reason > room:
+        return None
+    # The reason column may ask for up to a third of the room; the values take what it leaves.
+    reason_want = max(min_reason, min(natural_width(reasons), room // 3))
+    values_w = max(min_values, min(max(natural_width(values), len(VALUES_HEAD)), room - reason_want))
+    return address, action, values_w, room - values_w
 
 
-def _table(changes: list[Change], widths: tuple[int, int, int, int]) -> Table:
+def _row(cells: list[tuple[str, str | None]], widths: tuple[int, ...]) -> Text:
+    line = Text()
+    for i, (text, style) in enumerate(cells):
+        last = i == len(cells) - 1
+        line.append(text if last else pad(text, widths[i]), style=style)
+        if not last:
+            line.append(GAP)
+    line.rstrip()
+    return line
+
+
+def _render_table(changes: list[Change], widths: tuple[int, int, int, int], rule: int,
+                  console: Console) -> None:
     address_w, action_w, values_w, reason_w = widths
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    # Rich counts a column's padding (one space each side) in its width.
-    table.add_column("address", overflow="fold", width=address_w + 2)
-    table.add_column("action", no_wrap=True, width=action_w + 2)
-    table.add_column("before -> after", overflow="fold", width=values_w + 2)
-    table.add_column("reason", overflow="fold", width=reason_w + 2)
+    console.print(_row([("address", None), ("action", None), (VALUES_HEAD, None), (REASON_HEAD, None)],
+                       widths), soft_wrap=True)
+    console.print("─" * rule, soft_wrap=True)
     for change in changes:
-        marker = f"{MARKERS[change.action]} {change.action.value}"
-        table.add_row(Text(change.address), Text(marker, style=_STYLES[change.action]),
-                      Text(describe_change(change)), Text(change.reason or ""))
-    return table
-
-
-NARROW = 100  # below this many columns a four-column table is unreadable; use a list instead
+        values = wrap_lines(describe_change(change).splitlines(), values_w)
+        reason = wrap_lines(_reason_lines(change), reason_w)
+        for i in range(max(len(values), len(reason), 1)):
+            cells = [(change.address if i == 0 else "", None),
+                     (_marker(change) if i == 0 else "", _STYLES[change.action] if i == 0 else None),
+                     (values[i] if i < len(values) else "", None),
+                     (reason[i] if i < len(reason) else "", None)]
+            console.print(_row(cells, widths), soft_wrap=True)
 
 
 def _render_list(changes: list[Change], console: Console) -> None:
     """One block per change: marker, action and address, then its values and reason indented."""
     for change in changes:
-        marker = f"{MARKERS[change.action]} {change.action.value}"
-        head = Text(f"  {marker} ", style=_STYLES[change.action])
+        head = Text(f"  {_marker(change)} ", style=_STYLES[change.action])
         head.append(change.address, style="bold")
-        console.print(head)
+        console.print(head, soft_wrap=True)
         lines = describe_change(change).splitlines()
         if change.reason:
             lines.append(f"reason: {change.reason}")
-        for line in lines:
-            # Padding keeps wrapped continuation lines under the text, not at column 0.
-            # soft_wrap=False: wrap even on a soft-wrapping console, never crop (CI logs need it all).
-            console.print(Padding(Text(line), (0, 0, 0, 6), expand=False), soft_wrap=False)
+        for line in wrap_lines([f"      {line}" for line in lines], console.width):
+            console.print(Text(line), soft_wrap=True)
 
 
 def render_plan_table(plan: Plan, console: Console, *, show_noops: bool = True) -> None:
-    """Print the plan grouped by account (a heading per alias), then the headline."""
-    widths = _column_widths(plan, console.width)
-    for account, changes in plan.by_account().items():
-        shown = [c for c in changes if show_noops or not c.is_noop]
-        if not shown:
-            continue
-        console.print(Text(account_heading(plan, account), style="bold"))
-        if console.width < NARROW:
+    """Print the plan grouped by account (a heading per alias), then the headline: a table when
+    the console is wide enough to show every token whole, else a list. Lines are wrapped here
+    and printed with soft_wrap, so rich neither folds a token nor pads a line."""
+    groups = {account: [c for c in changes if show_noops or not c.is_noop]
+              for account, changes in plan.by_account().items()}
+    groups = {account: shown for account, shown in groups.items() if shown}
+    widths = table_widths(list(groups.values()), console.width) if groups else None
+    if widths is not None:   # the rule under the headings is as wide as the widest row
+        reasons = [line for shown in groups.values() for c in shown for line in _reason_lines(c)]
+        rule = sum(widths[:3]) + 3 * len(GAP) + min(widths[3], max(natural_width(reasons), len(REASON_HEAD)))
+    for account, shown in groups.items():
+        console.print(Text(account_heading(plan, account), style="bold"), soft_wrap=True)
+        if widths is None:
             _render_list(shown, console)
         else:
-            console.print(_table(shown, widths))
-    console.print(Text(headline(plan), style="bold"))
+            _render_table(shown, widths, rule, console)
+    console.print(Text(headline(plan), style="bold"), soft_wrap=True)
