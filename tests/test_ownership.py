@@ -114,6 +114,14 @@ def failing_configmap_write(monkeypatch):
     return install
 
 
+def _setup_stops_at_the_configmap(run_cli, sb) -> None:
+    """An access-key setup whose one failure is the injected ConfigMap write."""
+    result = _cli(run_cli, sb, "setup", "--yes", "--no-verify", "--allow-plaintext-access-key")
+    assert result.exit_code == 1, result.stderr[-3000:]
+    failed = [line for line in result.stderr.splitlines() if line.startswith("failed ")]
+    assert len(failed) == 1 and "acr-configuration" in failed[0] and "injected" in failed[0], result.stderr[-3000:]
+
+
 # -- roles and policies: tag at creation, never on adoption ---------------------------------------
 def test_role_and_policy_carry_the_mark_from_the_create_call(tmp_path, run_cli):
     with running_sandbox(tmp_path, mode="worker-role", network="public") as sb:
@@ -207,8 +215,7 @@ def test_interrupted_access_key_run_converges(tmp_path, run_cli, failing_configm
     with running_sandbox(tmp_path, mode="access-key", network="public") as sb:
         user = defaults.access_key_user_name(sb.seeded.cluster_id)
         injected = failing_configmap_write(sb)
-        result = _cli(run_cli, sb, "setup", "--yes", "--no-verify", "--allow-plaintext-access-key")
-        assert result.exit_code != 0 and injected["hits"], result.stderr[-2000:]
+        _setup_stops_at_the_configmap(run_cli, sb)
         orphans = _key_ids(sb, user)
         assert len(orphans) == 1 and _configmap_key_id(sb) is None
         injected["on"] = False
@@ -231,7 +238,7 @@ def test_orphans_at_the_two_key_limit_are_replaced(tmp_path, run_cli, failing_co
         user = defaults.access_key_user_name(sb.seeded.cluster_id)
         injected = failing_configmap_write(sb)
         for _ in range(2):
-            assert _cli(run_cli, sb, "setup", "--yes", "--no-verify", "--allow-plaintext-access-key").exit_code != 0
+            _setup_stops_at_the_configmap(run_cli, sb)
         orphans = _key_ids(sb, user)
         assert len(orphans) == 1, "each re-run replaces the orphan it finds, so one is left"
         _ram_b(sb).create_access_key(user)           # and a second one, as a killed run leaves it
@@ -251,12 +258,17 @@ def test_destroy_after_an_interrupted_run_removes_what_acrx_created(tmp_path, ru
     with running_sandbox(tmp_path, mode="access-key", network="public") as sb:
         user = defaults.access_key_user_name(sb.seeded.cluster_id)
         failing_configmap_write(sb)
-        assert _cli(run_cli, sb, "setup", "--yes", "--no-verify", "--allow-plaintext-access-key").exit_code != 0
+        _setup_stops_at_the_configmap(run_cli, sb)
         assert _addons(sb) == [facts.SELF_MANAGED_ADDON]
         assert _helper_deployments(sb) == [facts.SELF_MANAGED_ADDON]
         record = _configmap(sb, ownership.RECORD_NAME)
         assert record is not None and f"cs.addon.{facts.SELF_MANAGED_ADDON}" in record["data"]
         assert record["metadata"]["annotations"]
+        # Had the run died before recording acr-configuration, the addon acrx installed still
+        # shipped it: it goes with the addon.
+        _store(sb).patch("configmaps", "kube-system", ownership.RECORD_NAME,
+                         {"data": {ownership.record_key(f"k8s.configmap.kube-system/{facts.CONFIGMAP_NAME}"): None}})
+        assert _configmap(sb, facts.CONFIGMAP_NAME) is not None
 
         plan = _changes(_cli(run_cli, sb, "destroy", "--dry-run", "-o", "json").stdout)
         assert plan[f"cs.addon.{facts.SELF_MANAGED_ADDON}"]["action"] == "delete"
@@ -266,8 +278,7 @@ def test_destroy_after_an_interrupted_run_removes_what_acrx_created(tmp_path, ru
         assert _helper_deployments(sb) == []
         assert user not in _ram_b(sb).users
         assert _configmap(sb, ownership.RECORD_NAME) is None
-        left = _configmap(sb, facts.CONFIGMAP_NAME)     # the addon's own default, if its uninstall leaves it
-        assert left is None or facts.CM_REGISTRY_INFO not in (left.get("data") or {})
+        assert _configmap(sb, facts.CONFIGMAP_NAME) is None
 
 
 def test_an_addon_acrx_did_not_install_is_kept(tmp_path, run_cli):

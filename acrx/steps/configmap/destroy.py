@@ -48,7 +48,10 @@ def verdict(ctx) -> dict:
     "keys" (the managed keys present), "others" (every other key)}."""
     def read() -> dict:
         live = live_configmap(ctx)
-        created = ownership.recorded(ctx, ADDRESS) is not None
+        # acrx's when recorded as created by acrx, or when the self-managed addon acrx installed
+        # shipped it (the install creates acr-configuration; a run may die before acrx's own write).
+        created = any(ownership.recorded(ctx, address) is not None
+                      for address in (ADDRESS, f"cs.addon.{facts.SELF_MANAGED_ADDON}"))
         if live is None:
             return {"present": False, "created": created, "ours": [], "foreign": [], "keys": [], "others": []}
         data = live.get("data") or {}
@@ -78,8 +81,8 @@ def plan_destroy(ctx) -> list[Change]:
                        reason=f"kept: acr-registry-info also holds {len(v['foreign'])} entry(ies) acrx did not "
                               "write, which need the helper's keys; remove acrx's entry by hand")]
     whole = not v["others"] and v["created"]
-    reason = (f"removes the keys acrx manages ({', '.join(v['keys'])}); acrx created the ConfigMap and no other "
-              "key remains, so it is deleted" if whole else
+    reason = (f"removes the keys acrx manages ({', '.join(v['keys'])}); acrx (or the addon it installed) created "
+              "the ConfigMap and no other key remains, so it is deleted" if whole else
               f"removes the keys acrx manages ({', '.join(v['keys'])}); the ConfigMap stays for its other "
               f"key(s): {', '.join(v['others'])}" if v["others"] else
               f"removes the keys acrx manages ({', '.join(v['keys'])}); the ConfigMap stays: acrx did not create it")
