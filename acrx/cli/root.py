@@ -1,6 +1,6 @@
 """The Typer root. Command modules register on `app`; nothing here imports an SDK."""
 
-
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -19,6 +19,14 @@ app = typer.Typer(
 )
 
 
+if os.environ.get("_ACRX_COMPLETE"):
+    # A Tab press from the script `acrx completion SHELL` prints: Typer's completion classes
+    # must be registered before it answers (add_completion=False leaves them out otherwise).
+    from typer._completion_classes import completion_init
+
+    completion_init()
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"acrx {__version__}")
@@ -32,13 +40,15 @@ def root(
     sandbox: Optional[Path] = typer.Option(
         None, "--sandbox", envvar="ACRX_SANDBOX", help="Point every client at the sandbox in DIR."
     ),
+    no_color: bool = typer.Option(False, "--no-color", help="No colour or bold (also NO_COLOR=1)."),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress lines; results, warnings and errors only."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
     record: Optional[Path] = typer.Option(
         None, "--record", metavar="FILE",
         help="Write every cloud and Kubernetes call of this run (no secrets) to FILE as JSON, for a bug report.",
     ),
 ) -> None:
-    ctx.obj = AppContext.from_options(verbose, sandbox)
+    ctx.obj = AppContext.from_options(verbose, sandbox, no_color=no_color, quiet=quiet)
     if record is not None:
         from acrx.cloud import record as recording
 
