@@ -330,9 +330,9 @@ def test_handler_waits_are_reported_on_the_progress_view():
     Executor({"slow": Slow()}, progress=progress, clock=clock, sleep=clock.sleep).apply(
         Plan([change("cs.rrsa", "update", kind="slow")]))
     lines = buffer.getvalue().splitlines()
-    assert lines[0] == "-> cs.rrsa: enabling RRSA"
-    assert "   cs.rrsa: waiting for RRSA to be enabled (0s)" in lines
-    assert lines[-1] == "ok cs.rrsa (2.6s)"
+    assert lines[0] == "[1] cs.rrsa: enabling RRSA"
+    assert "   [1] cs.rrsa: waiting for RRSA to be enabled (0s elapsed)" in lines
+    assert lines[-1] == "ok [1] cs.rrsa (2.6s)"
     assert "NEVER-PRINTED" not in buffer.getvalue()
 
 
@@ -342,7 +342,7 @@ def test_progress_reports_failures_and_silent_progress_is_silent(capsys):
     plan = Plan([change("a")])
     with pytest.raises(ApplyFailed):
         Executor({"fake": Recorder(fail_on={"a"})}, progress=progress).apply(plan)
-    assert buffer.getvalue().splitlines()[-1].startswith("failed a (")
+    assert buffer.getvalue().splitlines()[-1].startswith("failed [1] a (")
     assert buffer.getvalue().rstrip().endswith("Throttling: a refused")
     Executor({"fake": Recorder()}, progress=SilentProgress()).apply(plan)
     captured = capsys.readouterr()

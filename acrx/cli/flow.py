@@ -260,9 +260,13 @@ def _apply(actx: AppContext, ctx, steps: list, plan, command: str, resume, envel
         actx.err.print(resume.message(), markup=False, highlight=False)
     journal = Journal(state_dir(actx), plan.fingerprint, cluster=ctx.config.cluster.id, command=command,
                       pending=[c.address for c in plan.pending])
-    executor = Executor(handlers_for(ctx, steps), journal, progress=RichProgress(actx.err))
+    skip = resume.skip if resume else {}
+    progress = RichProgress(actx.err, quiet=actx.quiet,
+                            total=len([c for c in plan.pending if c.address not in skip]))
+    executor = Executor(handlers_for(ctx, steps), journal, progress=progress)
     try:
-        result = executor.apply(plan, resume=resume.skip if resume else None)
+        with progress:
+            result = executor.apply(plan, resume=resume.skip if resume else None)
     except BaseException as exc:
         from acrx.exitcodes import exit_code_for
         from acrx.render.envelope import code_name, error_data

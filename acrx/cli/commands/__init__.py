@@ -14,3 +14,4 @@ from acrx.cli.commands import configmap  # noqa: F401
 from acrx.cli.commands import render  # noqa: F401  (render, schema)
 from acrx.cli.commands import sandbox  # noqa: F401  (sandbox, demo)
 from acrx.cli.commands import info  # noqa: F401  (version)
+from acrx.cli.commands import completion  # noqa: F401
