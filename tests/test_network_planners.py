@@ -218,6 +218,10 @@ def test_cen_fully_in_place_is_all_no_ops():
         f"net:zone:{DOMAIN}": Zone("zone1", DOMAIN, "ZONE", (("acrx:managed", "true"),)),
         "net:records:zone1": [Record(7, "@", "A", IP, 60, "acrx-managed")],
         "net:bindings:zone1": [Binding(VPC_A, "cn-hangzhou")],
+        # both attachments associated with, and propagating into, the router's table (issue 12)
+        "net:trtable:tr-1": "vtb-tr1",
+        "net:trlinks:association:vtb-tr1": {"tr-attach-a": "Active", "tr-attach-b": "Active"},
+        "net:trlinks:propagation:vtb-tr1": {"tr-attach-a": "Active", "tr-attach-b": "Active"},
     }
     changes = plan(context(config("cen", cen_id=cen_id), cluster_net(), registry_net(), **observed))
     assert set(actions(changes).values()) == {"no-op"}

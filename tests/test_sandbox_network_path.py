@@ -195,11 +195,19 @@ def _cen(s, *, grant=True, attach_b=True, peer=True):
                                             transit_router_id=tr_b.transit_router_id, vpc_id=s["vpc_b"].vpc_id,
                                             vpc_owner=s["b"].uid, zone_mappings=[{"VSwitchId": s["vsw_b"].vswitch_id}],
                                             name="", description="", auto_publish=False)
+    links = [(tr_a, att_a)] + ([(tr_b, att_b)] if att_b else [])
     if peer and tr_b is not tr_a:
-        cbn_a.create_peer_attachment(region=HZ, cen_id=cen.cen_id, transit_router_id=tr_a.transit_router_id,
-                                     peer_transit_router_id=tr_b.transit_router_id, peer_region=s["b_region"],
-                                     bandwidth=None, bandwidth_type="DataTransfer", name="", description="",
-                                     auto_publish=False)
+        peer_att = cbn_a.create_peer_attachment(
+            region=HZ, cen_id=cen.cen_id, transit_router_id=tr_a.transit_router_id,
+            peer_transit_router_id=tr_b.transit_router_id, peer_region=s["b_region"], bandwidth=None,
+            bandwidth_type="DataTransfer", name="", description="", auto_publish=False)
+        links += [(tr_a, peer_att), (tr_b, peer_att)]
+    # Association and route learning are off by default (trtables.py): turn both on, as acrx plans.
+    from acrx.sandbox.services.cbn import trtables
+
+    for tr, att in links:
+        for kind in (trtables.ASSOC, trtables.PROP):
+            trtables.add(cbn_a, kind, tr.route_table_id, att.attachment_id)
     return cen, att_a, att_b
 
 

@@ -208,9 +208,56 @@ class CbnApi(CloudApi):
     def delete_vpc_attachment(self, attachment_id: str, *, missing_ok: bool = False) -> bool:
         return self._delete("DeleteTransitRouterVpcAttachment", "delete_transit_router_vpc_attachment_with_options",
                             self._m().DeleteTransitRouterVpcAttachmentRequest(
-                                transit_router_attachment_id=attachment_id), missing_ok=missing_ok, idempotent=True)
+                                transit_router_attachment_id=attachment_id, force=True),
+                            missing_ok=missing_ok, idempotent=True)
 
     def delete_peer_attachment(self, attachment_id: str, *, missing_ok: bool = False) -> bool:
         return self._delete("DeleteTransitRouterPeerAttachment", "delete_transit_router_peer_attachment_with_options",
                             self._m().DeleteTransitRouterPeerAttachmentRequest(
-                                transit_router_attachment_id=attachment_id), missing_ok=missing_ok, idempotent=True)
+                                transit_router_attachment_id=attachment_id, force=True),
+                            missing_ok=missing_ok, idempotent=True)
+
+    # -- transit-router route tables ------------------------------------------------------------
+    # Association and route learning are off for a new attachment (official
+    # CreateTransitRouterVpcAttachment doc); a router forwards nothing for it until both are on.
+    # Attachments are deleted with Force=true, which removes their associations and propagations
+    # too (the SDK's DeleteTransitRouter*AttachmentRequest.force doc).
+    def system_route_table(self, transit_router_id: str) -> str | None:
+        m = self._m()
+        rows = self._token_pages(
+            "ListTransitRouterRouteTables", "list_transit_router_route_tables_with_options",
+            lambda token: m.ListTransitRouterRouteTablesRequest(
+                transit_router_id=transit_router_id, transit_router_route_table_type="System", next_token=token,
+                max_results=50), "TransitRouterRouteTables")
+        return next((r.get("TransitRouterRouteTableId") for r in rows), None)
+
+    def route_table_links(self, kind: str, route_table_id: str, attachment_id: str | None = None) -> dict[str, str]:
+        """{attachment id: status} of the table's associations (kind "association") or propagations."""
+        m = self._m()
+        action, method, request, key = {
+            "association": ("ListTransitRouterRouteTableAssociations",
+                            "list_transit_router_route_table_associations_with_options",
+                            m.ListTransitRouterRouteTableAssociationsRequest, "TransitRouterAssociations"),
+            "propagation": ("ListTransitRouterRouteTablePropagations",
+                            "list_transit_router_route_table_propagations_with_options",
+                            m.ListTransitRouterRouteTablePropagationsRequest, "TransitRouterPropagations")}[kind]
+        rows = self._token_pages(action, method, lambda token: request(
+            transit_router_route_table_id=route_table_id, transit_router_attachment_id=attachment_id,
+            next_token=token, max_results=50), key)
+        return {r.get("TransitRouterAttachmentId", ""): r.get("Status", "") for r in rows}
+
+    def link_route_table(self, kind: str, route_table_id: str, attachment_id: str, *, client_token: str) -> None:
+        """Associate the attachment with the table, or enable its route learning into it."""
+        m = self._m()
+        if kind == "association":
+            self._call("AssociateTransitRouterAttachmentWithRouteTable",
+                       "associate_transit_router_attachment_with_route_table_with_options",
+                       m.AssociateTransitRouterAttachmentWithRouteTableRequest(
+                           transit_router_route_table_id=route_table_id, transit_router_attachment_id=attachment_id,
+                           client_token=client_token), idempotent=True)
+        else:
+            self._call("EnableTransitRouterRouteTablePropagation",
+                       "enable_transit_router_route_table_propagation_with_options",
+                       m.EnableTransitRouterRouteTablePropagationRequest(
+                           transit_router_route_table_id=route_table_id, transit_router_attachment_id=attachment_id,
+                           client_token=client_token), idempotent=True)

@@ -50,6 +50,9 @@ BUSY_CODES_BY_ACTION = {
     "cbn:CreateTransitRouterPeerAttachment": ATTACHMENT_BUSY_CODES,
     "cbn:DeleteTransitRouterVpcAttachment": ATTACHMENT_BUSY_CODES,
     "cbn:DeleteTransitRouterPeerAttachment": ATTACHMENT_BUSY_CODES,
+    # [?] TF's association/propagation resources retry the attachment family too (likely, unchecked).
+    "cbn:AssociateTransitRouterAttachmentWithRouteTable": ATTACHMENT_BUSY_CODES,
+    "cbn:EnableTransitRouterRouteTablePropagation": ATTACHMENT_BUSY_CODES,
     "cbn:GrantInstanceToTransitRouter": frozenset({"OperationFailed.TaskConflict"}),
     "pvtz:BindZoneVpc": frozenset({"Zone.NotExists"}),
 }

@@ -170,6 +170,14 @@ class RoutePayload(_Located):
     wait_only: Optional[Literal[True]] = None
 
 
+class CenRouteTablePayload(_Located):
+    """cen.route_table: an attachment's association with, or propagation into, its router's table."""
+    kind: Literal["association", "propagation"]
+    attachment_id: Text
+    transit_router_id: Text
+    wait_only: Optional[Literal[True]] = None
+
+
 class ZonePayload(_Located):
     domain: StrictStr
 
@@ -310,6 +318,7 @@ PAYLOADS: dict[str, type[_Payload]] = {
     "cen.grant": GrantPayload,
     "cen.attachment": CenAttachmentPayload,
     "cen.peer_attachment": PeerAttachmentPayload,
+    "cen.route_table": CenRouteTablePayload,
     "vpc.route.delete": RouteDeletePayload,
     "vpc.peering.delete": PeeringDeletePayload,
     "cen.attachment.delete": CenAttachmentDeletePayload,

@@ -145,7 +145,8 @@ def _hop_target(world, vpc_id: str, entry, target: ipaddress.IPv4Network):
         found = _owning_vpc(world, other, target)
         return (found, hop) if found else (None, f"{target} is not in the peer VPC {other}")
     if entry.next_hop_type == "Attachment":
-        from acrx.sandbox.services.cbn.models import find_vpc_attachment, tr_routes
+        from acrx.sandbox.services.cbn.models import find_vpc_attachment
+        from acrx.sandbox.services.cbn.trtables import routes_from
 
         attachment = find_vpc_attachment(world, entry.next_hop_id)
         if attachment is None or attachment.vpc_id != vpc_id:
@@ -153,13 +154,14 @@ def _hop_target(world, vpc_id: str, entry, target: ipaddress.IPv4Network):
         if attachment.status != "Attached":
             return None, f"attachment {attachment.attachment_id} is {attachment.status}"
         best = None
-        for cidr, _, origin in tr_routes(world, attachment.cen_id, attachment.region):
+        for cidr, _, origin in routes_from(world, attachment):   # association + propagation only
             net = ipaddress.ip_network(cidr)
             if target.subnet_of(net) and (best is None or net.prefixlen > best[0].prefixlen):
                 best = (net, origin)
         if best is None:
             return None, (f"the transit router of {attachment.cen_id} in {attachment.region} has no route to "
-                          f"{target} (is the other VPC attached, and a peer attachment there across regions?)")
+                          f"{target} (is the other VPC attached, a peer attachment there across regions, and is "
+                          f"every attachment associated with the route table and propagating into it?)")
         found = _owning_vpc(world, best[1].vpc_id, target)
         return (found, f"{hop} -> transit router of {attachment.cen_id}") if found else (None, f"{target} is not in {best[1].vpc_id}")
     return None, f"the route goes to {hop}, which leads to no private network"

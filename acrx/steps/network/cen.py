@@ -13,7 +13,7 @@ from __future__ import annotations
 from acrx import facts
 from acrx.errors import AcrxError, PreflightError
 from acrx.plan.change import Action, Change, Ref
-from acrx.steps.network import dns, link
+from acrx.steps.network import cen_tables, dns, link
 from acrx.steps.network.common import MARK_TAGS, client_token, is_marked, keep_reason, marked_name, plan_route
 from acrx.steps.network.discovery import cbn_api, cluster_net, registry_net
 from acrx.steps.network.preflight import route_destinations
@@ -117,11 +117,22 @@ def plan_cen(ctx) -> list[Change]:
                                   vswitches=[registry.target_vswitch], tr_id=routers[registry.region],
                                   deps=tuple(b_deps))
     changes += [att_a, att_b]
+    # Association and route learning, off by default, for every attachment (cen_tables.py).
+    changes += cen_tables.plan_links(ctx, alias=owner, region=cluster.region, key=cluster.vpc.id,
+                                     attachment_id=att_a_id, transit_router_id=routers[cluster.region],
+                                     depends_on=(att_a.address,))
+    changes += cen_tables.plan_links(ctx, alias=owner, region=registry.region, key=vpc_b, attachment_id=att_b_id,
+                                     transit_router_id=routers[registry.region], depends_on=(att_b.address,))
     route_deps = [att_a.address, att_b.address, link_change.address]
     if cluster.region != registry.region:
         peer = _peer(ctx, cluster, registry, cbn, cen_id, exists, routers)
         changes.append(peer)
         route_deps.append(peer.address)
+        peer_id = (peer.before or {}).get("attachment_id") or Ref(PEER, "attachment_id", "id of the peer attachment")
+        for region in (cluster.region, registry.region):
+            changes += cen_tables.plan_links(ctx, alias=owner, region=region, key=f"peer.{region}",
+                                             attachment_id=peer_id, transit_router_id=routers[region],
+                                             depends_on=(peer.address,))
     for table in cluster.route_tables:
         for destination in route_destinations(ctx, registry):
             changes.append(plan_route(ctx, alias=cluster.alias, region=cluster.region, table_id=table,

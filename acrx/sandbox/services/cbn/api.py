@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from acrx.sandbox.core.errors import ApiError
 from acrx.sandbox.core.routing import Router
-from acrx.sandbox.services.cbn.models import tr_routes
+from acrx.sandbox.services.cbn import trtables
 from acrx.sandbox.services.vpc.shared import page, tag_pairs, token_page, untag_keys
 
 router = Router("cbn", "2017-09-12", product="cen")
@@ -175,7 +175,8 @@ def list_transit_router_vpc_attachments(req):
 
 @router.rpc("DeleteTransitRouterVpcAttachment", writes=True)
 def delete_transit_router_vpc_attachment(req):
-    req.backend().delete_attachment(req.str("TransitRouterAttachmentId", required=True), "VPC")
+    req.backend().delete_attachment(req.str("TransitRouterAttachmentId", required=True), "VPC",
+                                    force=bool(req.bool("Force", default=False)))   # its Request.force
     return {}
 
 
@@ -204,11 +205,12 @@ def list_transit_router_peer_attachments(req):
 
 @router.rpc("DeleteTransitRouterPeerAttachment", writes=True)
 def delete_transit_router_peer_attachment(req):
-    req.backend().delete_attachment(req.str("TransitRouterAttachmentId", required=True), "TR")
+    req.backend().delete_attachment(req.str("TransitRouterAttachmentId", required=True), "TR",
+                                    force=bool(req.bool("Force", default=False)))   # its Request.force
     return {}
 
 
-# -- transit router route tables (derived; see models.tr_routes) ----------------------------------
+# -- transit router route tables (trtables.py) -------------------------------------------------------
 @router.rpc("ListTransitRouterRouteTables", writes=False)
 def list_transit_router_route_tables(req):
     tr = req.backend().find_transit_router(req.str("TransitRouterId", required=True))
@@ -230,9 +232,40 @@ def list_transit_router_route_entries(req):
              "TransitRouterRouteEntryNextHopResourceId": a.vpc_id or a.peer_transit_router_id,
              "TransitRouterRouteEntryNextHopResourceType": "VPC" if a.kind == "VPC" else "TR",
              "TransitRouterRouteEntryType": "Propagated", "TransitRouterRouteEntryStatus": "Active"}
-            for i, (cidr, a, _) in enumerate(tr_routes(req.world, tr.cen_id, tr.region))]
+            for i, (cidr, a, _) in enumerate(trtables.table_routes(req.world, table_id, tr.transit_router_id))]
     chunk, token = token_page(rows, req.str("NextToken"), req.int("MaxResults"))
     return {"TransitRouterRouteEntries": chunk, "TotalCount": len(rows), "NextToken": token, "MaxResults": len(chunk)}
+
+
+def _link(kind: str, add: bool):
+    def handler(req):
+        table = req.str("TransitRouterRouteTableId", required=True)
+        attachment = req.str("TransitRouterAttachmentId", required=True)
+        (trtables.add if add else trtables.remove)(req.backend(), kind, table, attachment)
+        return {}
+    return handler
+
+
+def _links_listed(kind: str, key: str):
+    def handler(req):
+        rows = trtables.listed(req.backend(), kind, req.str("TransitRouterRouteTableId", required=True),
+                               req.str("TransitRouterAttachmentId"))
+        chunk, token = token_page(rows, req.str("NextToken"), req.int("MaxResults"))
+        return {key: chunk, "TotalCount": len(rows), "NextToken": token, "MaxResults": len(chunk)}
+    return handler
+
+
+# Field names: alibabacloud_cbn20170912 AssociateTransitRouterAttachmentWithRouteTableRequest,
+# EnableTransitRouterRouteTablePropagationRequest, ListTransitRouterRouteTableAssociations/
+# PropagationsResponseBody (TransitRouterAssociations / TransitRouterPropagations).
+router.rpc("AssociateTransitRouterAttachmentWithRouteTable", writes=True)(_link(trtables.ASSOC, True))
+router.rpc("DissociateTransitRouterAttachmentFromRouteTable", writes=True)(_link(trtables.ASSOC, False))
+router.rpc("EnableTransitRouterRouteTablePropagation", writes=True)(_link(trtables.PROP, True))
+router.rpc("DisableTransitRouterRouteTablePropagation", writes=True)(_link(trtables.PROP, False))
+router.rpc("ListTransitRouterRouteTableAssociations", writes=False)(
+    _links_listed(trtables.ASSOC, "TransitRouterAssociations"))
+router.rpc("ListTransitRouterRouteTablePropagations", writes=False)(
+    _links_listed(trtables.PROP, "TransitRouterPropagations"))
 
 
 # -- tags: ResourceType cen ----------------------------------------------------------------------

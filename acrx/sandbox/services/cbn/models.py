@@ -5,9 +5,8 @@ Central API: one Backend per account (GLOBAL). Cross-account rules:
 - CreateTransitRouterVpcAttachment is run by the CEN owner; a VPC of another account needs that
   grant first. [?] the cloud's "not granted" code is unknown (Part 2 §7): we answer
   `Forbidden.InstanceNotGranted` (403-like semantics, HTTP 400 as CBN errors are).
-Routing model (documented simplification): a transit router learns the CIDRs of every Attached
-VPC attachment of its CEN in its region, and a peer attachment exchanges those between the two
-regions' routers; `tr_routes` derives that table, nothing is stored.
+Routing model: a transit router forwards only by the route table an attachment is associated
+with, to what is propagated into it (trtables.py, with its sources); nothing else is stored.
 Slow ops: "cen_attachment" (VPC attachments) and "cen_peer_attachment" (Attaching -> Attached);
 a failed attachment disappears.
 """
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field
 
 from acrx.sandbox.core import slowop
 from acrx.sandbox.core.errors import ApiError, missing_parameter
-from acrx.sandbox.services.cbn import busy
+from acrx.sandbox.services.cbn import busy, trtables
 from acrx.sandbox.services.vpc.shared import TagStore
 
 ATTACH_SECONDS = 30
@@ -117,24 +116,9 @@ def attachments_of_vpc(world, vpc_id: str) -> list[Attachment]:
     return [a for a in all_attachments(world) if a.kind == "VPC" and a.vpc_id == vpc_id]
 
 
-def tr_routes(world, cen_id: str, region: str) -> list[tuple[str, Attachment, Attachment]]:
-    """(destination CIDR, next-hop attachment, origin VPC attachment) of the region's transit router."""
-    from acrx.sandbox.services.vpc.models import find_vpc_anywhere
-
-    routes = []
-    attached = [a for a in all_attachments(world) if a.cen_id == cen_id and a.status == "Attached"]
-    peers = [a for a in attached if a.kind == "TR"]
-    for attachment in (a for a in attached if a.kind == "VPC"):
-        found = find_vpc_anywhere(world, attachment.vpc_id)
-        if found is None:
-            continue
-        if attachment.region == region:
-            routes.extend((cidr, attachment, attachment) for cidr in found[2].cidrs())
-            continue
-        hop = next((p for p in peers if {p.region, p.peer_region} == {region, attachment.region}), None)
-        if hop is not None:
-            routes.extend((cidr, hop, attachment) for cidr in found[2].cidrs())
-    return routes
+def all_transit_routers(world):
+    for backend in _backends(world):
+        yield from backend.transit_routers.values()
 
 
 class Backend:
@@ -334,10 +318,11 @@ class Backend:
                            f"The attachment {attachment_id} does not exist.", 400)
         return attachment
 
-    def delete_attachment(self, attachment_id: str, kind: str) -> None:
+    def delete_attachment(self, attachment_id: str, kind: str, force: bool = False) -> None:
         attachment = self.find_attachment(attachment_id, kind)
         if attachment.status == "Attaching":
             raise ApiError("IncorrectStatus.Attachment", "The attachment is still Attaching.", 400)
+        trtables.refuse_delete(self, attachment, force)
         attachment.deleted = True
 
     def list_attachments(self, kind: str, *, cen_id=None, region=None, transit_router_id=None, attachment_id=None,
