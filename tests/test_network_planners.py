@@ -171,7 +171,8 @@ def test_existing_zone_is_adopted_and_a_wrong_record_replaced():
     zone = Zone("zone1", DOMAIN, "ZONE")
     observed = {"net:peerings": [_peer("Activated")], f"net:zone:{DOMAIN}": zone,
                 "net:records:zone1": [Record(7, "@", "A", "10.9.9.9", 60)],
-                "net:bindings:zone1": [Binding(VPC_A, "cn-hangzhou")]}
+                "net:bindings:zone1": [Binding(VPC_A, "cn-hangzhou")],
+                "k8s:acrx-ownership": {}}    # no record in the cluster that acrx made the zone
     changes = plan(context(config("peering"), cluster_net(), registry_net(), **observed))
     assert changes[f"pvtz.zone.{DOMAIN}"].reason.startswith("adopted")
     record = changes[f"pvtz.record.{DOMAIN}"]

@@ -332,6 +332,38 @@ def test_internet_endpoint_on_before_acrx_stays_on(tmp_path, run_cli):
         assert _instance(sb).internet_enabled
 
 
+# -- a PrivateZone zone: AddZone takes no tag, so the record bridges AddZone and TagResources ----------
+def test_zone_made_by_a_run_stopped_before_its_tag_is_still_acrx_s(tmp_path, run_cli, monkeypatch):
+    from acrx.sandbox.core.errors import ApiError
+
+    with running_sandbox(tmp_path, mode="worker-role", network="peering") as sb:
+        pvtz = sb.world.backend("pvtz", sb.seeded.account_a, sb.seeded.region_a)
+        original = pvtz.check_tag_target
+        refuse = {"on": True}
+
+        def refusing(*args, **kwargs):
+            if refuse["on"]:
+                raise ApiError("Forbidden.Injected", "injected: the run stops here", 403)
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(pvtz, "check_tag_target", refusing)
+        result = _cli(run_cli, sb, "setup", "--yes", "--no-verify")
+        assert result.exit_code == 1 and "injected" in result.stderr, result.stderr[-3000:]
+        (zone,) = pvtz.zones.values()
+        assert not pvtz.tags.of(zone.zone_id)
+        address = f"pvtz.zone.{zone.name}"
+        assert ownership.record_key(address) in _configmap(sb, ownership.RECORD_NAME)["data"]
+        refuse["on"] = False
+
+        setup_plan = _changes(_cli(run_cli, sb, "plan", "-o", "json").stdout)
+        assert setup_plan[address]["action"] == "update" and "tagged now" in setup_plan[address]["reason"]
+        plan = _changes(_cli(run_cli, sb, "destroy", "--dry-run", "-o", "json").stdout)
+        assert plan[address]["action"] == "delete"
+        assert _cli(run_cli, sb, "destroy", "--yes").exit_code == 0
+        assert not pvtz.zones
+        assert _configmap(sb, ownership.RECORD_NAME) is None
+
+
 # -- item 9: the key in the ConfigMap is the pull user's ----------------------------------------------
 def test_access_key_planner_refuses_a_key_of_another_user():
     from acrx.errors import PreflightError

@@ -16,7 +16,8 @@ the destroy plan says "adopted, kept".
     its AccessKeys                    the user's mark: keys of acrx's user are acrx's
     VPC peering, CEN                  the tag                                Create* Tag
     PrivateZone zone                  the tag                                TagResources right after AddZone
-                                                                             (AddZone takes no resource tag)
+                                                                             (AddZone takes no resource tag);
+                                                                             a cluster record bridges the two
     routes, TR attachments, records,  name or description "acrx-..."         the create call
     CR ACL entries
     verify's Deployment               label app.kubernetes.io/managed-by=acrx  the create call

@@ -207,8 +207,13 @@ def plan_dns(ctx, cluster, side) -> list[Change]:
     alias, region = cluster.alias, cluster.region
     api = pvtz_api(ctx, alias, region)
     zone = ctx.memo(f"net:zone:{domain}", lambda: api.find_zone(domain))
+    recorded = ownership.recorded(ctx, f"pvtz.zone.{domain}") is not None   # AddZone done, tag not yet
     if zone is None:
-        return []
+        if not recorded:
+            return []
+        return [_delete(f"pvtz.zone.{domain}", alias, calls.KIND_ZONE, {"alias": alias, "region": region,
+                        "zone_id": None, "domain": domain}, before={"name": domain},
+                        reason="absent, but recorded by a run that stopped before AddZone: the record is removed")]
     base = {"alias": alias, "region": region, "zone_id": zone.id, "domain": domain}
     records = [r for r in ctx.memo(f"net:records:{zone.id}", lambda: api.records(zone.id))]
     ours = [r for r in records if is_marked(description=r.remark)]
@@ -219,7 +224,7 @@ def plan_dns(ctx, cluster, side) -> list[Change]:
                                before={"records": [f"{r.rr} {r.type} {r.value}" for r in ours]}))
         deps.append(changes[-1].address)
     zone_before = {"zone_id": zone.id, "name": domain}
-    if not is_marked(tags=zone.tags):
+    if not is_marked(tags=zone.tags) and not recorded:
         changes.append(_keep(f"pvtz.zone.{domain}", alias, ADOPTED + "; its binding to the cluster's VPC stays",
                              zone_before))
         return changes

@@ -64,8 +64,12 @@ def unbind_zone(ctx, d: dict) -> dict:
 
 
 def delete_zone(ctx, d: dict) -> dict:
-    pvtz_api(ctx, d["alias"], d["region"]).delete_zone(d["zone_id"], missing_ok=True)
+    from acrx.steps import ownership
+
+    if d.get("zone_id"):
+        pvtz_api(ctx, d["alias"], d["region"]).delete_zone(d["zone_id"], missing_ok=True)
     ctx.forget(f"net:zone:{d['domain']}")
+    ownership.drop(ctx, f"pvtz.zone.{d['domain']}")   # a record left by a run stopped before the tag
     return {"zone_id": d["zone_id"]}
 
 

@@ -49,8 +49,13 @@ def plan_dns(ctx, cluster, registry, ip, depends_on=()) -> list[Change]:
     else:
         zone_id = zone.id
         observed = {"name": domain, "zone_id": zone.id, "proxy_pattern": zone.proxy_pattern}
-        changes.append(Change(zone_addr, Action.NOOP, observed, observed, account=alias, kind=ZONE,
-                              reason=keep_reason(is_marked(tags=zone.tags), f"zone {domain} exists")))
+        if not is_marked(tags=zone.tags) and ownership.recorded(ctx, zone_addr) is not None:
+            changes.append(Change(zone_addr, Action.UPDATE, observed, observed, account=alias, kind=ZONE, data=base,
+                                  reason=f"zone {domain} was made by acrx (recorded in the cluster) in a run stopped "
+                                         "before it was tagged: it is tagged now"))
+        else:
+            changes.append(Change(zone_addr, Action.NOOP, observed, observed, account=alias, kind=ZONE,
+                                  reason=keep_reason(is_marked(tags=zone.tags), f"zone {domain} exists")))
         records = ctx.memo(f"net:records:{zone.id}", lambda: api.records(zone.id))
         bindings = ctx.memo(f"net:bindings:{zone.id}", lambda: api.bindings(zone.id))
     changes.append(_record(zone_addr, record_addr, zone_id, records, ip, base, depends_on))
@@ -93,13 +98,21 @@ def _binding(zone_addr, addr, zone_id, bindings, cluster, base) -> Change:
 
 # -- handlers ---------------------------------------------------------------------------------
 def apply_zone(ctx, change, actx) -> dict:
+    """AddZone takes no resource tag, so acrx records the zone in the cluster first, then adds and
+    tags it; a zone found untagged but recorded is acrx's own from a run stopped before the tag."""
     d = change.data
     api = pvtz_api(ctx, d["alias"], d["region"])
+    record = f"{ZONE}.{d['domain']}"
     zone = api.find_zone(d["domain"])      # a zone made by an interrupted run is taken, not doubled
+    ours = zone is None or ownership.recorded(ctx, record) is not None
+    if zone is None:
+        ownership.record(ctx, record, zone=d["domain"])
     zone_id = zone.id if zone is not None else api.add_zone(d["domain"], proxy_pattern=facts.PVTZ_PROXY_PATTERN,
                                                             client_token=client_token(actx))
-    if zone is None:
-        api.tag_zone(zone_id, ownership.TAGS)   # AddZone takes no resource tag: right after it
+    if ours and (zone is None or not ownership.tags_marked(zone.tags)):
+        api.tag_zone(zone_id, ownership.TAGS)
+    if ours:
+        ownership.drop(ctx, record)        # the tag is the mark from here on
     ctx.forget(f"net:zone:{d['domain']}")
     return {"zone_id": zone_id, "name": d["domain"]}
 
