@@ -207,3 +207,11 @@ class CsApi(CloudApi):
         body = self._call("DescribeClusterUserKubeconfig", "describe_cluster_user_kubeconfig_with_options",
                           cluster_id, req, {}, idempotent=True)
         return Kubeconfig(Secret(body.get("config") or ""), body.get("expiration"))
+
+    def node_pool_vswitch_ids(self, cluster_id: str) -> list[str]:
+        """The vSwitches of every node pool (DescribeClusterNodePools `scaling_group.vswitch_ids`):
+        where the nodes are. DescribeClusterDetail's `vswitch_ids` are the control plane's."""
+        body = self._call("DescribeClusterNodePools", "describe_cluster_node_pools_with_options", cluster_id,
+                          self._m().DescribeClusterNodePoolsRequest(), {}, idempotent=True)
+        ids = [v for pool in body.get("nodepools") or [] for v in (pool.get("scaling_group") or {}).get("vswitch_ids") or []]
+        return list(dict.fromkeys(ids))

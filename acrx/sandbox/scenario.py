@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from acrx.sandbox.registry.images import ImageStore, image_size
+from acrx.sandbox.services.vpc import scenario_seeds
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class Scenario:
     vswitch_b_cidr: str = "10.10.1.0/24"
     egress_eip: str = "203.0.113.20"      # TEST-NET-3: never a real address
     nat_gateway: bool = True              # False: a cluster without internet egress
+    # Issue 12: a node pool in its own vSwitch (route table, NAT, SNAT EIP) outside vswitch_ids.
+    node_pool_cidr: str | None = None
+    node_pool_eip: str = "203.0.113.30"
     cluster_name: str = "prod-a"
     cluster_type: str = "ManagedKubernetes"
     cluster_profile: str = "Default"
@@ -61,6 +65,8 @@ VARIANTS: dict[str, Scenario] = {
     "cross-region": Scenario(region_b="cn-shanghai", zone_b="cn-shanghai-b"),
     "no-egress": Scenario(nat_gateway=False),
     "basic-edition": Scenario(instance_spec="Enterprise_Basic"),
+    # Issue 12: nodes outside the cluster's vswitch_ids, with their own route table and SNAT EIP.
+    "node-pools": Scenario(node_pool_cidr="192.168.32.0/24"),
 }
 
 
@@ -108,6 +114,8 @@ def seed(world, scenario: Scenario, images: ImageStore) -> Seeded:
         scenario.cluster_name, cluster_type=scenario.cluster_type, profile=scenario.cluster_profile,
         cluster_spec=scenario.cluster_spec, version=scenario.k8s_version, state=scenario.cluster_state,
         vpc_id=vpc_a.vpc_id, vswitch_ids=[node_vsw.vswitch_id, pod_vsw.vswitch_id])
+    if scenario.node_pool_cidr:
+        scenario_seeds.seed_node_pool(world, scenario, a.uid, vpc_a.vpc_id, cluster)
     worker_role = getattr(cluster, "worker_ram_role_name", None)
     if worker_role:
         _seed_worker_role(world, a.uid, worker_role)

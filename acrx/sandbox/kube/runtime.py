@@ -51,13 +51,14 @@ class VpcNodeNetwork:
     def dial(self, host: str) -> str | None:
         from acrx.sandbox.services import network_path
         from acrx.sandbox.services.cs.models import find_cluster
+        from acrx.sandbox.services.cs.nodepools import node_vswitches
 
         host = host.lower()
         with self.world.lock:
             cluster = find_cluster(self.world, self.cluster_id)
             if cluster is None:
                 return _dns_failure(host)
-            node_vswitch = cluster.vswitch_ids[0]
+            node_vswitch = node_vswitches(cluster)[0]   # the node pool's, not the control plane's
             ip = network_path.resolve(self.world, cluster.account, cluster.region, cluster.vpc_id, host)
             if not ip:
                 return _dns_failure(host)
@@ -101,12 +102,13 @@ class ClusterRuntime:
 
     def _node(self):
         from acrx.sandbox.services.cs.models import find_cluster
+        from acrx.sandbox.services.cs.nodepools import node_vswitches
         with self.world.lock:
             cluster = find_cluster(self.world, self.cluster_id)
-            if cluster is None or not cluster.vswitch_ids:
+            if cluster is None or not node_vswitches(cluster):
                 return None, None
             for backend in self.world.backends("vpc"):
-                vswitch = getattr(backend, "vswitches", {}).get(cluster.vswitch_ids[0])
+                vswitch = getattr(backend, "vswitches", {}).get(node_vswitches(cluster)[0])
                 if vswitch is not None:
                     return cluster, vswitch
             return cluster, None

@@ -1,6 +1,7 @@
 """What the network steps read: the cluster's side (account A) and the registry's side (account B).
 
-Cluster side: the cluster's VPC (every CIDR), the vSwitches the cluster uses (CS `vswitch_ids`),
+Cluster side: the cluster's VPC (every CIDR), the vSwitches the cluster uses (CS `vswitch_ids`, the
+control plane's, and every node pool's `scaling_group.vswitch_ids`, where the nodes are),
 their route tables, and the public addresses they leave through (SNAT EIPs of the NAT gateway
 their 0.0.0.0/0 route points at). Registry side: the instance, its internet endpoint (state and
 ACL), its VPC endpoint (linked VPCs with IPs, domains) and the VPC of B the path must reach.
@@ -21,7 +22,7 @@ class ClusterNet:
     alias: str
     region: str
     vpc: object                          # acrx.cloud.vpc.Vpc
-    vswitches: tuple                     # acrx.cloud.vpc.VSwitch of the cluster's vswitch_ids
+    vswitches: tuple                     # acrx.cloud.vpc.VSwitch of the cluster's and node pools' vSwitches
     egress_ips: tuple[str, ...]
 
     @property
@@ -115,8 +116,12 @@ def _read_cluster(ctx) -> ClusterNet:
     vpc = api.get_vpc(cluster.vpc_id)
     if vpc is None:
         raise PreflightError(f"the cluster's VPC {cluster.vpc_id} was not found in {region}", field="cluster.id")
+    # DescribeClusterDetail's vswitch_ids are the control plane's (the SDK model says so); the nodes,
+    # which pull, sit in the node pools' vSwitches (DescribeClusterNodePools scaling_group.vswitch_ids)
+    # with their own route tables and SNAT. acrx uses the union of both.
+    pools = ctx.memo("cs:nodepool_vswitches", lambda: ctx.cs().node_pool_vswitch_ids(ctx.config.cluster.id))
     vswitches = []
-    for vswitch_id in dict.fromkeys(cluster.vswitch_ids):
+    for vswitch_id in dict.fromkeys([*cluster.vswitch_ids, *pools]):
         vswitch = api.get_vswitch(vswitch_id)
         if vswitch is not None:
             vswitches.append(vswitch)

@@ -98,3 +98,6 @@ def describe_cluster_user_kubeconfig(req):
     private = req.bool("PrivateIpAddress", default=False)
     minutes = req.int("TemporaryDurationMinutes", minimum=15, maximum=4320)
     return _cluster(req).user_kubeconfig(private, minutes)
+
+
+from acrx.sandbox.services.cs import nodepools  # noqa: E402,F401  DescribeClusterNodePools (issue 12)
