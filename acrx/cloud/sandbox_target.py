@@ -44,6 +44,25 @@ def is_loopback(endpoint: str) -> bool:
     return host.startswith(_LOOPBACK)
 
 
+def ensure_running(directory: Path, endpoint: str) -> None:
+    """A sandbox on this machine that is not listening is reported at once, instead of after
+    the SDK's connection retries (a minute of silence)."""
+    if not is_loopback(endpoint):
+        return
+    import socket
+
+    host, _, port = endpoint.rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=5):
+            return
+    except ValueError:
+        raise UsageError(f"{directory / ENV_FILE}: {ENDPOINT_VAR}={endpoint} is not host:port",
+                         field="--sandbox") from None
+    except OSError:
+        raise UsageError(f"the sandbox in {directory} is not running; acrx sandbox up --state-dir {directory}",
+                         field="--sandbox") from None
+
+
 @dataclass(frozen=True)
 class SandboxTarget:
     directory: Path
@@ -67,6 +86,7 @@ class SandboxTarget:
         if not endpoint:
             raise UsageError(f"{env_path} names no {ENDPOINT_VAR}; the sandbox state is incomplete", hint=fix)
         endpoint = endpoint.split("://", 1)[-1].rstrip("/")
+        ensure_running(directory, endpoint)
         kubeconfig = directory / KUBECONFIG_FILE
         from acrx.cloud.errors import register_secret
 

@@ -2,8 +2,8 @@
 config asks for?
 
 The planners of the identity, network, addon and configmap steps run READ-ONLY (their
-preflights, then `plan`); every change that is not a no-op is a failing check whose cause is the
-change's reason and whose fix is the acrx command applying that step. On top, the trust chain is
+preflights, then `plan`); every change that is not a no-op is a failing check whose cause is what
+the live state lacks (acrx.doctor.causes) and whose fix is the acrx command applying that step. On top, the trust chain is
 read and evaluated (acrx.doctor.trust) for the helper's token, so a wrong `oidc:sub` is named as
 such rather than as "the role would be updated".
 """
@@ -33,11 +33,11 @@ def _make_step(spec: registry.StepSpec, config):
 
 
 def _change_check(change, run) -> Check:
-    command = run.fix(fix_for_address(change.address))
-    action = str(change.action)
-    cause = change.reason or (f"{change.address} does not exist" if action == "create" else
-                              f"{change.address} does not match the configuration and would be {action}d")
-    return failed(change.address, f"would {action}: {cause}", cause=cause, fix_command=command)
+    # The cause says what the live state lacks (acrx.doctor.causes), not why the plan wants it.
+    from acrx.doctor.causes import cause_of
+
+    cause = cause_of(change)
+    return failed(change.address, cause, cause=cause, fix_command=run.fix(fix_for_address(change.address)))
 
 
 def check_steps(run) -> list[Check]:
@@ -60,7 +60,7 @@ def check_steps(run) -> list[Check]:
             continue
         pending = [c for c in changes if not c.is_noop]
         checks.extend(_change_check(c, run) for c in pending)
-        if not pending:
+        if not pending and changes:   # a step with nothing to manage in this mode says nothing
             n = len(changes)
             checks.append(passed(name, f"the live state matches the configuration ({n} resource{'s' * (n != 1)})"))
     return checks

@@ -204,6 +204,22 @@ def verdict(results: list[LayerResult], proof: str | None = None) -> Verdict:
     return Verdict(status, "; ".join(parts))
 
 
+def fix_commands(result: LayerResult) -> list[str]:
+    """Every distinct fix command of the layer's failing checks, in the order they failed."""
+    return list(dict.fromkeys(c.fix_command for c in result.checks if c.ok is False and c.fix_command))
+
+
+def fix_hint(result: LayerResult, setup_command: str | None) -> str | None:
+    """One fix: run it. Several: `acrx setup` applies them all (in order), or each one."""
+    commands = fix_commands(result)
+    if not commands:
+        return None
+    if len(commands) == 1:
+        return f"run `{commands[0]}`"
+    each = ", ".join(f"`{c}`" for c in commands)
+    return f"run `{setup_command}` to fix them all, or in turn: {each}" if setup_command else f"run in turn: {each}"
+
+
 def all_passed(results: list[LayerResult]) -> bool:
     return verdict(results).ok
 

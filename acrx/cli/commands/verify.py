@@ -79,10 +79,10 @@ def _print_layer(console, result) -> None:
 
 
 def _report(actx, kind: str, results, output: str, success_line: Optional[str],
-            sink: Optional[dict] = None, proof: Optional[str] = None) -> int:
+            sink: Optional[dict] = None, proof: Optional[str] = None, setup_command: Optional[str] = None) -> int:
     """Print the result (or, with `sink`, put the JSON data there for the caller's one envelope).
     The summary says what passed, and what was skipped or could not be decided, and why."""
-    from acrx.doctor.layers import first_failing, verdict
+    from acrx.doctor.layers import fix_commands, fix_hint, first_failing, verdict
     from acrx.errors import VerificationFailed
     from acrx.render.envelope import print_json
 
@@ -96,6 +96,7 @@ def _report(actx, kind: str, results, output: str, success_line: Optional[str],
             data["failed_layer"] = broken.name
             data["cause"] = failure.cause if failure else None
             data["fix_command"] = failure.fix_command if failure else None
+            data["fix_commands"] = fix_commands(broken)
         if success_line:
             data["pulled"] = success_line
         if sink is not None:
@@ -110,7 +111,7 @@ def _report(actx, kind: str, results, output: str, success_line: Optional[str],
         failure = broken.first_failure
         cause = failure.cause if failure else "a check failed"
         raise VerificationFailed(f"the {broken.name} layer failed: {cause}",
-                                 hint=f"run `{failure.fix_command}`" if failure and failure.fix_command else None)
+                                 hint=fix_hint(broken, setup_command))
     if not found.ok:
         raise VerificationFailed(f"a pull is not proven: {found.summary}",
                                  hint="the layers marked UNKNOWN or SKIP say what acrx could not check")
@@ -136,7 +137,8 @@ def run_verify(actx, run, output: str, sink: Optional[dict] = None) -> int:
                             (L.LAYER_PULL, lambda: L.pull_layer(run))], on_layer=show)
     pulled = results[-1].extra.get("pull") if results[-1].ok else None
     success = pulled["message"] if pulled else None
-    return _report(actx, KIND_VERIFY, results, output, success, sink, proof=L.LAYER_PULL)
+    return _report(actx, KIND_VERIFY, results, output, success, sink, proof=L.LAYER_PULL,
+                   setup_command=run.fix("acrx setup"))
 
 
 @app.command("doctor")
@@ -151,4 +153,5 @@ def doctor(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, output: OutputOpt =
     results = L.run_layers([(L.LAYER_CONTROL_PLANE, lambda: L.control_plane_layer(run)),
                             (L.LAYER_COMPONENT, lambda: L.component_layer(run)),
                             (L.LAYER_PROBE, lambda: L.probe_layer(run))], on_layer=show)
-    return _report(actx, KIND_DOCTOR, results, output, None, proof=L.LAYER_PROBE)
+    return _report(actx, KIND_DOCTOR, results, output, None, proof=L.LAYER_PROBE,
+                   setup_command=run.fix("acrx setup"))

@@ -101,7 +101,7 @@ def _run(ctx) -> None:
     for warning in warnings:
         ctx.warn(warning)
     if mode == "access-key":
-        ctx.warn("access-key mode: the AccessKey secret will sit in plaintext in the kube-system/"
+        ctx.warn("access-key mode: the AccessKey secret sits in plaintext in the kube-system/"
                  "acr-configuration ConfigMap; anyone who can read ConfigMaps there can pull as it")
     if scope == "any":
         ctx.warn(BROAD_PULL_WARNING)
