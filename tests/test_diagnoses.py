@@ -104,3 +104,41 @@ def test_a_dead_sandbox_is_reported_at_once(run_cli, tmp_path):
     assert f"the sandbox in {directory} is not running; acrx sandbox up --state-dir {directory}" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert time.monotonic() - started < 30      # not the minute of connection retries
+
+
+PROFILE_CONFIG = """\
+accounts:
+  prod-a: {profile: prod-a}
+  prod-b: {profile: prod-b}
+cluster: {account: prod-a, id: c0123456789abcdef0123456789abcdef, region: cn-hangzhou}
+registries:
+  - {account: prod-b, instance_id: cri-a1b2c3d4e5f6g7h8, region: cn-hangzhou}
+"""
+
+
+def test_a_missing_cli_profile_names_the_field_and_the_fix(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "acrx.yaml").write_text(PROFILE_CONFIG)
+    home = tmp_path / "home"
+    home.mkdir()
+
+    def plan():
+        env = {**os.environ, "HOME": str(home)}
+        env.pop("ALIBABA_CLOUD_PROFILE", None)
+        return subprocess.run([sys.executable, "-m", "acrx", "plan", "-f", "acrx.yaml"], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    missing = plan()
+    config = home / ".aliyun" / "config.json"
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == (f"error: accounts.prod-a.profile: no aliyun CLI config at {config}; "
+                                      "run aliyun configure --profile prod-a")
+    config.parent.mkdir()
+    config.write_text('{"profiles": [{"name": "other", "mode": "AK", "access_key_secret": "never-shown"}]}')
+    other = plan()
+    assert other.returncode == 2 and "never-shown" not in other.stderr
+    assert other.stderr.strip() == (f"error: accounts.prod-a.profile: the aliyun CLI config {config} has no "
+                                    "profile 'prod-a'; run aliyun configure --profile prod-a")

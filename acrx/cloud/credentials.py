@@ -10,6 +10,9 @@ Sources (acrx.config.model.Account):
   that file instead of os.environ.
 - `assume_role`: RamRoleArnCredentialsProvider over the source provider (another alias or
   `profile:NAME`) with an explicit `sts_endpoint`; in sandbox mode `http://<sandbox endpoint>`.
+- `oidc`, `ecs_ram_role`, `default`: see acrx/cloud/credential_sources.py. Under --sandbox `oidc`
+  goes through the sandbox's STS, `ecs_ram_role` is refused (the metadata service is the real
+  instance's), `default` only when it resolves to environment keys or the OIDC variables.
 """
 
 from __future__ import annotations
@@ -91,6 +94,12 @@ class CredentialsFactory:
             return f"aliyun CLI profile {account.profile!r}"
         if kind == "assume_role":
             return f"role {account.assume_role.role_arn} assumed from {account.assume_role.source}"
+        if kind == "oidc":
+            return f"role {account.oidc.role_arn} assumed with the OIDC token in {account.oidc.token_file}"
+        if kind == "ecs_ram_role":
+            return f"ECS instance role {account.ecs_ram_role.role_name}"
+        if kind == "default":
+            return "the default credentials chain"
         env = account.env_source
         return f"environment variables {env.access_key_id}/{env.access_key_secret}"
 
@@ -115,6 +124,8 @@ class CredentialsFactory:
             return self._profile(account.profile, f"accounts.{alias}.profile")
         if kind == "env":
             return self._env(alias, account.env_source)
+        if kind in ("oidc", "ecs_ram_role", "default"):
+            return self._other(alias, kind, account)
         role = account.assume_role
         field = f"accounts.{alias}.assume_role.source"
         if role.source.startswith("profile:"):
@@ -130,6 +141,7 @@ class CredentialsFactory:
                              "`acrx sandbox up` writes", field=field)
         from alibabacloud_credentials.provider import CLIProfileCredentialsProvider
 
+        _check_cli_profile(name, field)
         return CLIProfileCredentialsProvider(profile_name=name)
 
     def _lookup(self, name: str) -> str | None:
@@ -163,6 +175,27 @@ class CredentialsFactory:
 
         return StaticAKCredentialsProvider(**values)
 
+    def _other(self, alias: str, kind: str, account):
+        from acrx.cloud import credential_sources as cs
+
+        environ = self._environ if self._environ is not None else os.environ
+        field = f"accounts.{alias}.{kind}"
+        timeouts = dict(connect_ms=STS_CONNECT_TIMEOUT_MS, read_ms=STS_READ_TIMEOUT_MS)
+        sts = self.sts_endpoint or real_sts_endpoint(environ.get("ALIBABA_CLOUD_STS_REGION") or self._region_of(alias))
+        if kind == "oidc":
+            o = account.oidc
+            return cs.oidc_provider(role_arn=o.role_arn, provider_arn=o.provider_arn, token_file=o.token_file,
+                                    session_name=o.session_name, sts_endpoint=sts, field=f"{field}.token_file",
+                                    **timeouts)
+        if kind == "ecs_ram_role":
+            if self.sandbox is not None:
+                raise UsageError("the ECS instance role comes from the instance's metadata service and cannot be "
+                                 "pointed at the sandbox", field=field,
+                                 hint="use the env or oidc source that `acrx sandbox up` writes")
+            return cs.ecs_provider(account.ecs_ram_role.role_name, f"{field}.role_name", environ)
+        return cs.default_provider(environ=environ, sandbox=self.sandbox is not None, sts_endpoint=sts, field=field,
+                                   lookup=environ.get, **timeouts)
+
     def _assume(self, source, role, alias: str):
         from alibabacloud_credentials.http import HttpOptions
         from alibabacloud_credentials.provider import RamRoleArnCredentialsProvider
@@ -192,3 +225,24 @@ def account_region(config, alias: str, default: str | None = None) -> str | None
 
 def real_sts_endpoint(region: str | None) -> str:
     return f"sts.{region}.aliyuncs.com" if region else "sts.aliyuncs.com"
+
+
+def _check_cli_profile(name: str, field: str) -> None:
+    """The SDK's own error for a missing CLI config or profile names neither the config field nor
+    the fix; this says both before any call. Only profile names are read, never a key."""
+    import json
+
+    from alibabacloud_credentials.utils import auth_constant
+
+    path = os.path.join(auth_constant.HOME or "~", ".aliyun", "config.json")
+    fix = f"run aliyun configure --profile {name}"
+    try:
+        with open(path, encoding="utf-8") as handle:
+            profiles = json.load(handle).get("profiles") or []
+    except FileNotFoundError:
+        raise UsageError(f"no aliyun CLI config at {path}; {fix}", field=field) from None
+    except (OSError, ValueError, AttributeError) as exc:
+        raise UsageError(f"cannot read the aliyun CLI config {path} ({type(exc).__name__}); {fix}",
+                         field=field) from None
+    if not any(isinstance(p, dict) and p.get("name") == name for p in profiles):
+        raise UsageError(f"the aliyun CLI config {path} has no profile {name!r}; {fix}", field=field)
