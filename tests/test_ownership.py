@@ -313,6 +313,7 @@ def test_internet_endpoint_acrx_switched_on_is_switched_off_by_destroy(tmp_path,
         assert plan["cr.endpoint.internet"]["action"] == "delete"
         assert _cli(run_cli, sb, "destroy", "--yes").exit_code == 0
         assert not _instance(sb).internet_enabled
+        assert _instance(sb).acl == []      # the system's default entry came with the switch-on
         assert _configmap(sb, ownership.RECORD_NAME) is None
 
 

@@ -76,10 +76,19 @@ def delete_zone(ctx, d: dict) -> dict:
 def disable_endpoint(ctx, d: dict) -> dict:
     """Switch off the internet endpoint acrx switched on, then remove acrx's record of it (last,
     so a destroy that stops half-way still finds the mark)."""
+    from acrx import facts
     from acrx.steps import ownership
 
+    record = ownership.recorded(ctx, ownership.endpoint_record(d["instance_id"])) or {}
     if not d.get("record_only"):
-        cr_api(ctx, d["alias"], d["region"]).set_internet_endpoint(d["instance_id"], False)
+        cr = cr_api(ctx, d["alias"], d["region"])
+        cr.set_internet_endpoint(d["instance_id"], False)
+        # The system's entry came with acrx's switch-on: it goes too, once the endpoint is off
+        # (never before: what an empty ACL admits on a live endpoint is not documented [?]).
+        cidr, comment = facts.CR_DEFAULT_ACL_ENTRY
+        if record.get("default_acl_entry_before") is False and any(
+                (e.cidr, e.comment) == (cidr, comment) for e in cr.internet_acl_entries(d["instance_id"])):
+            cr.delete_acl_entry(d["instance_id"], cidr)
         ctx.forget("net:registry")
     ownership.drop(ctx, ownership.endpoint_record(d["instance_id"]))
     return {"instance_id": d["instance_id"], "enabled": False}

@@ -4,13 +4,15 @@
 --allow-any-source, and then with a warning. ACL writes are chained one after another: the API
 does not take concurrent ACL changes well (third-party report). The endpoint is asynchronous: the
 handlers wait for RUNNING before any ACL write, and for each entry to be listed. The system entry
-127.0.0.1/32 ("default") that enabling adds is not acrx's: destroy removes only marked entries.
+127.0.0.1/32 ("default") that enabling adds is not acrx's: destroy removes only marked entries, and
+the default one only once it has switched off an endpoint acrx switched on (ownership record).
 """
 
 from __future__ import annotations
 
 import ipaddress
 
+from acrx import facts
 from acrx.errors import AcrxError
 from acrx.plan.change import Action, Change
 from acrx.steps import ownership
@@ -66,9 +68,13 @@ def plan_public(ctx) -> list[Change]:
 def apply_endpoint(ctx, change, actx) -> dict:
     d = change.data
     # The switch takes no tag: acrx's mark is a record in the cluster, written first (ownership.py).
-    ownership.record(ctx, ownership.endpoint_record(d["instance_id"]), instance_id=d["instance_id"],
-                     registry_account=d["alias"], registry_region=d["region"])
+    # Switching on adds the system's "default" ACL entry (facts.CR_DEFAULT_ACL_ENTRY); the record
+    # says whether it was there before, so destroy can leave the ACL as it found it.
     cr = cr_api(ctx, d["alias"], d["region"])
+    default_before = any((e.cidr, e.comment) == facts.CR_DEFAULT_ACL_ENTRY
+                         for e in cr.internet_acl_entries(d["instance_id"]))
+    ownership.record(ctx, ownership.endpoint_record(d["instance_id"]), instance_id=d["instance_id"],
+                     registry_account=d["alias"], registry_region=d["region"], default_acl_entry_before=default_before)
     cr.set_internet_endpoint(d["instance_id"], True)
     _wait_running(ctx, cr, d, actx)
     ctx.forget("net:registry")
