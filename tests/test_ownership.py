@@ -251,6 +251,21 @@ def test_orphans_at_the_two_key_limit_are_replaced(tmp_path, run_cli, failing_co
         assert len(keys) == 1 and keys[0] not in orphans and _configmap_key_id(sb) == keys[0]
 
 
+def test_an_orphan_beside_the_stored_key_is_deleted(tmp_path, run_cli):
+    """A second key of acrx's user, whose secret nobody holds (a lost CreateAccessKey answer):
+    the stored key stays, the orphan goes, and the user is back to one key."""
+    with running_sandbox(tmp_path, mode="access-key", network="public") as sb:
+        user = defaults.access_key_user_name(sb.seeded.cluster_id)
+        assert _cli(run_cli, sb, "setup", "--yes", "--no-verify", "--allow-plaintext-access-key").exit_code == 0
+        (stored,) = _key_ids(sb, user)
+        _ram_b(sb).create_access_key(user)
+        plan = _changes(_cli(run_cli, sb, "plan", "-o", "json", "--allow-plaintext-access-key").stdout)
+        assert plan["ram.access_key.registry"]["action"] == "update"
+        assert _cli(run_cli, sb, "setup", "--yes", "--no-verify", "--allow-plaintext-access-key").exit_code == 0
+        assert _key_ids(sb, user) == [stored] and _configmap_key_id(sb) == stored
+        assert _cli(run_cli, sb, "plan", "--detailed-exitcode", "--allow-plaintext-access-key").exit_code == 0
+
+
 def test_destroy_after_an_interrupted_run_removes_what_acrx_created(tmp_path, run_cli, failing_configmap_write):
     """The addon was installed, the ConfigMap never written: the cluster's record still says the
     addon is acrx's, so destroy removes it (and the helper Deployment with it), the orphan key,
