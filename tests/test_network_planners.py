@@ -68,7 +68,10 @@ def context(cfg, cluster, registry, options=None, **observed):
     ctx.memo("net:registry", lambda: registry)
     defaults = {f"net:routes:cluster:cn-hangzhou:{TABLE_A}": [],
                 f"net:routes:registry:{registry.region}:{TABLE_B}": [],
-                "net:peerings": [], f"net:zone:{DOMAIN}": None}
+                "net:peerings": [], f"net:zone:{DOMAIN}": None,
+                # transit routers offering any zone, one per attachment (ListTransitRouterAvailableResource)
+                **{f"net:trzones:{r}": {"available": [], "master": [], "slave": []}
+                   for r in ("cn-hangzhou", registry.region)}}
     for key, value in {**defaults, **observed}.items():
         ctx.memo(key, lambda v=value: v)
     return ctx

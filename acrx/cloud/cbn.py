@@ -261,3 +261,10 @@ class CbnApi(CloudApi):
                        m.EnableTransitRouterRouteTablePropagationRequest(
                            transit_router_route_table_id=route_table_id, transit_router_attachment_id=attachment_id,
                            client_token=client_token), idempotent=True)
+
+    def transit_router_zones(self, region: str) -> dict[str, list[str]]:
+        """ListTransitRouterAvailableResource: {"available", "master", "slave"} zone lists of the region."""
+        body = self._call("ListTransitRouterAvailableResource", "list_transit_router_available_resource_with_options",
+                          self._m().ListTransitRouterAvailableResourceRequest(region_id=region), idempotent=True)
+        return {"available": list(body.get("AvailableZones") or []), "master": list(body.get("MasterZones") or []),
+                "slave": list(body.get("SlaveZones") or [])}

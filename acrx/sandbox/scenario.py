@@ -31,6 +31,10 @@ class Scenario:
     # Issue 12: a node pool in its own vSwitch (route table, NAT, SNAT EIP) outside vswitch_ids.
     node_pool_cidr: str | None = None
     node_pool_eip: str = "203.0.113.30"
+    # Issue 12: (primary, secondary) zones of the region's transit routers; extra (CIDR, zone) vSwitches.
+    tr_zones: tuple[str, ...] = ()
+    extra_vswitches_a: tuple[tuple[str, str], ...] = ()
+    extra_vswitches_b: tuple[tuple[str, str], ...] = ()
     cluster_name: str = "prod-a"
     cluster_type: str = "ManagedKubernetes"
     cluster_profile: str = "Default"
@@ -67,6 +71,12 @@ VARIANTS: dict[str, Scenario] = {
     "basic-edition": Scenario(instance_spec="Enterprise_Basic"),
     # Issue 12: nodes outside the cluster's vswitch_ids, with their own route table and SNAT EIP.
     "node-pools": Scenario(node_pool_cidr="192.168.32.0/24"),
+    # Transit routers spanning two zones: B's VPC has vSwitches in both, or (missing) in one only.
+    "cen-multizone": Scenario(tr_zones=("cn-hangzhou-h", "cn-hangzhou-i"),
+                              extra_vswitches_a=(("192.168.64.0/24", "cn-hangzhou-i"),),
+                              extra_vswitches_b=(("10.10.2.0/24", "cn-hangzhou-h"),)),
+    "cen-multizone-missing": Scenario(tr_zones=("cn-hangzhou-h", "cn-hangzhou-i"),
+                                      extra_vswitches_a=(("192.168.64.0/24", "cn-hangzhou-i"),)),
 }
 
 
@@ -123,6 +133,8 @@ def seed(world, scenario: Scenario, images: ImageStore) -> Seeded:
     vpc_b_backend = world.backend("vpc", b.uid, scenario.region_b)
     vpc_b = vpc_b_backend.seed_vpc(scenario.vpc_b_cidr, name="acr-vpc")
     vsw_b = vpc_b_backend.seed_vswitch(vpc_b.vpc_id, scenario.vswitch_b_cidr, scenario.zone_b, name="acr")
+    if scenario.tr_zones:
+        scenario_seeds.seed_tr_zones(world, scenario, a.uid, vpc_a.vpc_id, b.uid, vpc_b.vpc_id)
 
     cr = world.backend("cr", b.uid, scenario.region_b)
     instance = cr.seed_instance(scenario.instance_name, spec=scenario.instance_spec,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from acrx import facts
 from acrx.errors import AcrxError, PreflightError
 from acrx.plan.change import Action, Change, Ref
-from acrx.steps.network import cen_tables, dns, link
+from acrx.steps.network import cen_tables, cen_zones, dns, link
 from acrx.steps.network.common import MARK_TAGS, client_token, is_marked, keep_reason, marked_name, plan_route
 from acrx.steps.network.discovery import cbn_api, cluster_net, registry_net
 from acrx.steps.network.preflight import route_destinations
@@ -66,10 +66,6 @@ def _attachment(ctx, cbn, *, cen_id, exists, alias, owner_alias, region, vpc_id,
                 deps) -> tuple[Change, object]:
     addr = f"{ATTACH}.{vpc_id}"
     found = ctx.memo(f"net:att:{cen_id}:{vpc_id}", lambda: cbn.vpc_attachments(cen_id, vpc_id=vpc_id)) if exists else []
-    mappings = []
-    for vswitch in vswitches:
-        if vswitch.zone_id not in {z for _, z in mappings} and len(mappings) < facts.MAX_ZONE_MAPPINGS:
-            mappings.append((vswitch.id, vswitch.zone_id))
     if found:
         att = found[0]
         observed = {"attachment_id": att.id, "vpc_id": vpc_id, "status": att.status}
@@ -80,6 +76,8 @@ def _attachment(ctx, cbn, *, cen_id, exists, alias, owner_alias, region, vpc_id,
                        kind=ATTACH, reason=f"{att.id} is {att.status}: wait", depends_on=deps,
                        data={"alias": owner_alias, "region": region, "cen_id": cen_id, "attachment_id": att.id,
                              "vpc_id": vpc_id}), att.id)
+    # The transit router's zones decide which vSwitches are mapped (cen_zones.py); exit 2 when one is missing.
+    mappings = cen_zones.zone_mappings(ctx, cbn, alias=alias, region=region, vpc_id=vpc_id, preferred=vswitches)
     after = {"attachment_id": Ref(addr, "attachment_id"), "vpc_id": vpc_id, "status": facts.CEN_ATTACHED,
              "zone_mappings": [f"{v} ({z})" for v, z in mappings]}
     return (Change(addr, Action.CREATE, None, after, account=owner_alias, kind=ATTACH, depends_on=deps,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from acrx.sandbox.core.errors import ApiError
 from acrx.sandbox.core.routing import Router
-from acrx.sandbox.services.cbn import trtables
+from acrx.sandbox.services.cbn import trtables, zones
 from acrx.sandbox.services.vpc.shared import page, tag_pairs, token_page, untag_keys
 
 router = Router("cbn", "2017-09-12", product="cen")
@@ -208,6 +208,13 @@ def delete_transit_router_peer_attachment(req):
     req.backend().delete_attachment(req.str("TransitRouterAttachmentId", required=True), "TR",
                                     force=bool(req.bool("Force", default=False)))   # its Request.force
     return {}
+
+
+@router.rpc("ListTransitRouterAvailableResource", writes=False)
+def list_transit_router_available_resource(req):
+    rule = zones.available(req.world, _region(req))   # zones.py: which zones, and how many are needed
+    return {"AvailableZones": rule["available"], "MasterZones": rule["master"], "SlaveZones": rule["slave"],
+            "SupportMulticast": False}
 
 
 # -- transit router route tables (trtables.py) -------------------------------------------------------

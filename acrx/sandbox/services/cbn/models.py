@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from acrx.sandbox.core import slowop
 from acrx.sandbox.core.errors import ApiError, missing_parameter
-from acrx.sandbox.services.cbn import busy, trtables
+from acrx.sandbox.services.cbn import busy, trtables, zones
 from acrx.sandbox.services.vpc.shared import TagStore
 
 ATTACH_SECONDS = 30
@@ -264,6 +264,7 @@ class Backend:
                 raise ApiError("InvalidParameter.ZoneId",
                                f"The vSwitch {vswitch.vswitch_id} is in {vswitch.zone_id}, not {item['ZoneId']}.", 400)
             mappings.append((vswitch.vswitch_id, vswitch.zone_id))
+        zones.check_mappings(self.world, region, mappings)
         attachment = Attachment(self.world.ids.prefixed("tr-attach", 17), "VPC", tr.cen_id, self.account,
                                 tr.transit_router_id, region, name, description, auto_publish,
                                 self._now(), vpc_id=vpc_id, vpc_owner=owner, zone_mappings=mappings,

@@ -23,3 +23,18 @@ def seed_node_pool(world, scenario, account: str, vpc_id: str, cluster) -> str:
             entry.next_hop_type, entry.next_hop_id = "NatGateway", nat.nat_gateway_id
     seed_pool(cluster, "np-" + world.ids.alnum(24), "workers", [vswitch.vswitch_id])
     return vswitch.vswitch_id
+
+
+def seed_tr_zones(world, scenario, account_a: str, vpc_a: str, account_b: str, vpc_b: str) -> None:
+    """`cen-multizone`: transit routers of the region span a primary and a secondary zone
+    (cbn/zones.py), so each VPC attachment needs vSwitches in both. A's VPC gets a vSwitch in the
+    second zone; B's VPC the vSwitches of `extra_vswitches_b` (none in `cen-multizone-missing`)."""
+    from acrx.sandbox.services.cbn.zones import set_rule
+
+    master, slave = scenario.tr_zones
+    set_rule(world, scenario.region_b, master, slave)
+    for account, vpc_id, region, extra in ((account_a, vpc_a, scenario.region_a, scenario.extra_vswitches_a),
+                                           (account_b, vpc_b, scenario.region_b, scenario.extra_vswitches_b)):
+        backend = world.backend("vpc", account, region)
+        for cidr, zone in extra:
+            backend.seed_vswitch(vpc_id, cidr, zone, name=f"tr-{zone}")

@@ -1,0 +1,54 @@
+"""Which vSwitches a CEN VPC attachment maps, zone by zone.
+
+ZoneMappings must name zones that support Enterprise transit routers, and where a region's
+transit routers span several zones an attachment needs vSwitches in at least two of them (the CEN
+docs; ROS TransitRouterVpcAttachment ZoneMappings). acrx asks ListTransitRouterAvailableResource:
+a region with both a primary (MasterZones) and a secondary zone (SlaveZones) needs two zones
+([?] that reading of the two lists; the sandbox models the same one). It maps the preferred
+vSwitches first (the nodes' and control plane's for A, the endpoint link's for B), then, for a
+zone still missing, another vSwitch of the same VPC in it; when the VPC has none, planning stops
+(exit 2, before any write) naming the zone and the VPC. acrx does not create that vSwitch.
+"""
+
+from __future__ import annotations
+
+from acrx import facts
+from acrx.errors import PreflightError
+from acrx.steps.network.discovery import vpc_api
+
+
+def zone_mappings(ctx, cbn, *, alias: str, region: str, vpc_id: str, preferred) -> list[tuple[str, str]]:
+    zones = ctx.memo(f"net:trzones:{region}", lambda: cbn.transit_router_zones(region))
+    offered = zones["available"]
+    needed = 2 if zones["master"] and zones["slave"] else 1
+    mappings: list[tuple[str, str]] = []
+
+    def take(vswitch) -> None:
+        used = {z for _, z in mappings}
+        if (not offered or vswitch.zone_id in offered) and vswitch.zone_id not in used \
+                and len(mappings) < facts.MAX_ZONE_MAPPINGS:
+            mappings.append((vswitch.id, vswitch.zone_id))
+
+    for vswitch in preferred:
+        take(vswitch)
+    if len(mappings) < needed:
+        others = ctx.memo(f"net:vswitches:{alias}:{region}:{vpc_id}",
+                          lambda: vpc_api(ctx, alias, region).list_vswitches(vpc_id))
+        for zone in [*zones["master"], *zones["slave"], *offered]:
+            if len(mappings) >= needed:
+                break
+            match = next((v for v in others if v.zone_id == zone), None)
+            if match is not None:
+                take(match)
+    if len(mappings) < needed:
+        have = {z for _, z in mappings}
+        missing = [z for z in dict.fromkeys([*zones["master"], *zones["slave"], *offered]) if z not in have]
+        wanted = ", ".join(dict.fromkeys([*zones["master"], *zones["slave"]]))
+        raise PreflightError(
+            f"transit routers in {region} span zones {wanted} (ListTransitRouterAvailableResource), so the CEN "
+            f"attachment of VPC {vpc_id} needs vSwitches in {needed} of them; {vpc_id} has "
+            f"{'vSwitches only in ' + ', '.join(sorted(have)) if have else 'no vSwitch in them'} and no vSwitch in "
+            f"{missing[0]}", field="network",
+            hint=f"create a vSwitch in zone {missing[0]} in VPC {vpc_id} (a small CIDR is enough; account "
+                 f"{alias!r}), then run again")
+    return mappings
