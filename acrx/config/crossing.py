@@ -52,7 +52,11 @@ def _sources(config, account_lookup: Lookup, profile_lookup: Callable[[str], Opt
                    f"accounts.{alias}.env.access_key_secret", env.access_key_secret)
         elif kind == "profile":
             yield (f"accounts.{alias}.profile", None, profile_lookup(account.profile), None, None)
-        elif account.assume_role.source.startswith("profile:"):
+        elif kind == "default":  # the chain's first link is the library's standard key variables
+            yield (f"accounts.{alias}.default", "ALIBABA_CLOUD_ACCESS_KEY_ID",
+                   account_lookup("ALIBABA_CLOUD_ACCESS_KEY_ID"), f"accounts.{alias}.default",
+                   "ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+        elif kind == "assume_role" and account.assume_role.source.startswith("profile:"):
             name = account.assume_role.source[len("profile:"):]
             yield (f"accounts.{alias}.assume_role.source", None, profile_lookup(name), None, None)
         # an assume_role from another alias: that alias is listed itself

@@ -32,6 +32,7 @@ EnvName = Annotated[str, AfterValidator(formats.env_name)]
 Alias = Annotated[str, AfterValidator(formats.alias)]
 SessionDuration = Annotated[int, Field(ge=facts.MAX_SESSION_MIN, le=facts.MAX_SESSION_MAX)]
 
+SOURCE_KINDS = ("profile", "env", "assume_role", "oidc", "ecs_ram_role", "default")
 Mode = Literal["rrsa", "worker-role", "access-key"]
 NetworkMode = Literal["public", "peering", "cen", "none"]
 
@@ -76,17 +77,51 @@ class AssumeRoleSource(_Frozen):
         return self
 
 
+def _oidc_provider_arn(value: str) -> str:
+    if not isinstance(value, str) or not facts.OIDC_PROVIDER_ARN_RE.fullmatch(value):
+        raise ValueError(f"{echo(value)} is not an OIDC provider ARN (expected acs:ram::<uid>:oidc-provider/<name>)")
+    return value
+
+
+def _token_file(value: str) -> str:
+    if not isinstance(value, str) or not value.strip() or "\x00" in value or len(value) > 4096:
+        raise ValueError(f"{echo(value)} is not a file path")
+    return value
+
+
+class OidcSource(_Frozen):
+    """A RAM role assumed with an OIDC token from a file (AssumeRoleWithOIDC), e.g. a CI job's token."""
+    role_arn: RoleArn = Field(description="acs:ram::<uid>:role/<name> that trusts the OIDC provider.")
+    provider_arn: Annotated[str, AfterValidator(_oidc_provider_arn)] = Field(
+        description="acs:ram::<uid>:oidc-provider/<name> registered for the token's issuer.")
+    token_file: Annotated[str, AfterValidator(_token_file)] = Field(
+        description="File holding the OIDC token (re-read at each refresh).")
+    session_name: Annotated[str, AfterValidator(formats.session_name)] = Field(
+        "acrx", description="RoleSessionName, 2-64 characters.")
+
+
+class EcsRamRoleSource(_Frozen):
+    """The RAM role of the ECS instance acrx runs on, from the instance metadata service."""
+    role_name: RoleName = Field(description="The instance RAM role's name.")
+
+
 class Account(_Frozen):
-    """One credential source: profile, env or assume_role (default: env with standard names)."""
+    """One credential source: profile, env, assume_role, oidc, ecs_ram_role or default (the
+    alibabacloud-credentials default chain); with none given, env with standard names."""
     uid: Optional[Uid] = Field(None, description="Account id; checked later against GetCallerIdentity.")
     profile: Optional[Annotated[str, AfterValidator(formats.profile)]] = Field(
         None, description="aliyun CLI profile name.")
     env: Optional[EnvSource] = Field(None, description="Environment variable names.")
     assume_role: Optional[AssumeRoleSource] = Field(None, description="A RAM role assumed from another source.")
+    oidc: Optional[OidcSource] = Field(None, description="A RAM role assumed with an OIDC token file (CI).")
+    ecs_ram_role: Optional[EcsRamRoleSource] = Field(None, description="The ECS instance RAM role.")
+    default: Optional[Literal[True]] = Field(
+        None, description="true: the credentials library's default chain (env keys, OIDC variables, CLI "
+                          "config, credentials file, ECS instance role, credentials URI).")
 
     @model_validator(mode="after")
     def _one_source(self) -> "Account":
-        given = [k for k in ("profile", "env", "assume_role") if getattr(self, k) is not None]
+        given = [k for k in SOURCE_KINDS if getattr(self, k) is not None]
         if len(given) > 1:
             raise FieldProblem(given[1], f"an account has one credential source; {' and '.join(given)} both given")
         return self
@@ -95,8 +130,9 @@ class Account(_Frozen):
     def source_kind(self) -> str:
         if self.profile is not None:
             return "profile"
-        if self.assume_role is not None:
-            return "assume_role"
+        for kind in ("assume_role", "oidc", "ecs_ram_role", "default"):
+            if getattr(self, kind) is not None:
+                return kind
         return "env"
 
     @property
