@@ -12,6 +12,7 @@ from typing import Callable, Iterator
 
 from acrx.cloud import errors
 from acrx.cloud.retry import RetryPolicy, invoke
+from acrx.errors import CloudError
 
 # A listing that has not ended after this many pages is a bug (ours or the cloud's), not data.
 MAX_PAGES = 100
@@ -39,8 +40,16 @@ class CloudApi:
         return importlib.import_module(self.MODELS)
 
     def _call(self, action: str, method: str, *args, idempotent: bool = False) -> dict:
-        return invoke(self._client, method, *args, action=f"{self.PRODUCT}:{action}", policy=self._policy,
-                      idempotent=idempotent)
+        try:
+            return invoke(self._client, method, *args, action=f"{self.PRODUCT}:{action}", policy=self._policy,
+                          idempotent=idempotent)
+        except CloudError as err:
+            if not errors.is_no_permission(err):
+                raise
+            # The session tags each SDK client with its account alias and side (session.py).
+            client = self._client()
+            raise errors.explain_no_permission(err, account=getattr(client, "acrx_account", None),
+                                               side=getattr(client, "acrx_side", None)) from None
 
     def _read(self, action: str, method: str, *args) -> dict | None:
         """A read whose target may be missing: None then, instead of an error."""

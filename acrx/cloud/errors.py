@@ -230,6 +230,36 @@ def _short(raw: str) -> str:
     return redact(text)[:300]
 
 
+# --- NoPermission: the one place its message is made ----------------------------------------------
+# RAM's refusal codes: NoPermission (RAM and most RPC products, with AccessDeniedDetail), and the
+# Forbidden.RAM / Forbidden.NoPermission spellings some products use. [?] the exact list per product
+# is not documented; these three are the ones seen in the products' error-code pages.
+NO_PERMISSION_CODES = frozenset({"NoPermission", "Forbidden.RAM", "Forbidden.NoPermission"})
+
+
+def is_no_permission(err) -> bool:
+    return _code(err) in NO_PERMISSION_CODES
+
+
+def explain_no_permission(err: CloudError, *, account: str | None, side: str | None) -> CloudError:
+    """A CloudError whose message names the account, the RAM action and the resource, and points to
+    the policy acrx needs. Action and resource come from the cloud's AccessDeniedDetail when it
+    has them (AuthAction, AuthResource), else from the call acrx made."""
+    detail = err.access_denied_detail or {}
+    action = detail.get("AuthAction") or err.action or "the action"
+    resource = detail.get("AuthResource") or "(a resource the cloud's answer does not name)"
+    who = detail.get("AuthPrincipalDisplayName")
+    whose = f"account {account!r}" if account else "the account"
+    holder = f" ({who})" if who else ""
+    fix = f"acrx render operator-policy --account {side or 'cluster|registry'}"
+    out = CloudError(err.code, f"{whose}{holder} may not call {action} on {resource}; grant the policy "
+                     f"`{fix}` prints", request_id=err.request_id, http_status=err.http_status,
+                     action=err.action, access_denied_detail=err.access_denied_detail)
+    out.retry_after_s = getattr(err, "retry_after_s", None)
+    out.connection = getattr(err, "connection", None)
+    return out
+
+
 # --- classification ---------------------------------------------------------------------------
 def _code(err) -> str:
     return (getattr(err, "code", None) or "") if err is not None else ""

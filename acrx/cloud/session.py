@@ -172,7 +172,11 @@ class AccountClients:
             if key not in self._clients:
                 module = importlib.import_module(SDK_MODULES[product] + ".client")
                 quiet_sdk_debug_logs()
-                self._clients[key] = module.Client(self.session.tea_config(self.alias, region, product))
+                client = module.Client(self.session.tea_config(self.alias, region, product))
+                # For the NoPermission message (errors.explain_no_permission): whose client this is.
+                client.acrx_account = self.alias
+                client.acrx_side = "cluster" if self.alias == self.session.config.cluster.account else "registry"
+                self._clients[key] = client
             return self._clients[key]
 
     # SDK clients ---------------------------------------------------------------------------------

@@ -241,6 +241,35 @@ def addon_config_cmd(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: Mod
         notify_email=addon.notify_email))
 
 
+@render_app.command("operator-policy")
+def operator_policy_cmd(
+        ctx: typer.Context, file: FileOpt = DEFAULT_FILE,
+        account: Annotated[str, typer.Option("--account", help="cluster | registry: whose operator.")] = ...,
+        mode: ModeOpt = None, network: NetworkOpt = None,
+        read_only: Annotated[bool, typer.Option("--read-only", help="For plan, verify and doctor only.")] = False,
+        explain: Annotated[bool, typer.Option("--explain", help="Print why each action and resource, not JSON.")] = False,
+        worker_role_name: WorkerRoleOpt = None, cluster_id: ClusterIdOpt = None, region: RegionOpt = None,
+        instance_id: InstanceIdOpt = None, registry_region: RegistryRegionOpt = None) -> None:
+    """The least-privilege RAM policy of the person or pipeline running acrx in one account:
+    setup and destroy, or with --read-only plan, verify and doctor."""
+    from acrx.render.operator_policy import actions, operator_policy, render
+
+    check_choice(account, ("cluster", "registry"), "--account")
+    config = _load(file, mode, network, cluster_id=cluster_id, region=region, instance_id=instance_id,
+                   registry_region=registry_region)
+    document, rows = operator_policy(config, account, read_only=read_only, worker_role_name=worker_role_name)
+    if explain:
+        width = max(len(a) for a, _, _ in rows)
+        for action, resource, why in rows:
+            typer.echo(f"{action:<{width}}  {resource}\n{'':<{width}}  {why}")
+        return
+    typer.echo(render(document), nl=False)
+    scope = "plan, verify and doctor" if read_only else "setup and destroy"
+    app_context(ctx).err.print(f"{len(actions(document))} actions for {scope} in the {account} account "
+                               f"({config.mode}, {config.network.mode}); --explain says why each is there",
+                               highlight=False)
+
+
 @app.command("schema")
 def schema_cmd() -> None:
     """Print the JSON schema of acrx.yaml (for editor completion)."""
