@@ -279,3 +279,37 @@ HELPER_NO_TOKEN_LOG_MARKERS = ("rrsa-tokens/token: no such file", "OIDCTokenFile
 ADDON_ACTIVE = "active"
 ADDON_BUSY_STATES = ("installing", "updating", "upgrading", "deleting")
 ADDON_FAILED = "failed"
+
+# --- the addon's service role (issue 13 item 1) -----------------------------------------------------
+# D-P (ack/product-overview/product-changes-revoke-the-permissions-on-which-aliyun-acr-credential-
+# helper-relies): aliyun-acr-credential-helper "cannot install or update" in ACK managed clusters
+# (Basic and Pro) created no earlier than April 3, 2023 unless the account assigned the role
+# AliyunCSManagedAcrRole to ACK; the console shows "Failed to pass the precheck.". D-S and D-X list
+# the same authorization as a prerequisite of the managed edition. Confirmed: the role name, its
+# trust (Service cs.aliyuncs.com) and its system policy, from the official "Use Terraform to
+# activate ACK and assign service roles" page (ack/ack-managed-and-ack-dedicated/developer-reference/
+# use-terraform-to-assign-default-roles-to-ack-when-you-use-ack-for-the-first-time, Appendix,
+# optional roles) and the policy's own page (ram/developer-reference/aliyuncsmanagedacrrolepolicy:
+# cr:GetAuthorizationToken, cr:ListInstanceEndpoint, cr:PullRepository on *); ack-ram-tool
+# pkg/ctl/scanaddon maps aliyun-acr-credential-helper to this role and policy as well.
+ACR_SERVICE_ROLE = "AliyunCSManagedAcrRole"
+ACR_SERVICE_ROLE_POLICY = "AliyunCSManagedAcrRolePolicy"
+ACR_SERVICE_ROLE_POLICY_TYPE = "System"
+ACR_SERVICE_ROLE_PRINCIPAL = "cs.aliyuncs.com"
+ACR_SERVICE_ROLE_DESCRIPTION = ("The Secret-free image pulling component of ACK clusters assumes this role "
+                                "to pull images from Container Registry.")   # the page's own wording
+# The cut-off day. [?] The notice names a day, not a time zone: acrx takes the day's start in
+# Beijing time (UTC+8), the earlier instant, so every cluster the notice may cover needs the role.
+ACR_SERVICE_ROLE_CUTOFF = "2023-04-02T16:00:00Z"
+ACR_SERVICE_ROLE_CUTOFF_DAY = "2023-04-03"
+# [?] The API error of the precheck: CS answers ErrManagedAddonRoleNotAttach (HTTP 400, "please
+# complete the cluster addon's service ramrole authorization at https://ram.console...") when an
+# addon's service role is missing at CreateCluster (seen in cloud-barista/cb-spider#1407); that
+# InstallClusterAddons answers the same is likely, not seen.
+ACR_SERVICE_ROLE_MISSING_CODE = "ErrManagedAddonRoleNotAttach"
+
+
+def acr_service_role_trust() -> dict:
+    """The trust document of the one-click authorization (the same page, "Authorization code")."""
+    return {"Statement": [{"Action": ASSUME_ROLE_ACTION, "Effect": "Allow",
+                           "Principal": {"Service": [ACR_SERVICE_ROLE_PRINCIPAL]}}], "Version": POLICY_VERSION}

@@ -39,6 +39,9 @@ class Sandbox:
                                                                           "cn-hangzhou-h")
         self.cluster = self.world.backend("cs", self.a.uid, REGION).seed_cluster(
             "demo", vpc_id=vpc_a.vpc_id, vswitch_ids=[vsw_a.vswitch_id])
+        # Account A authorized AliyunCSManagedAcrRole, which CS's addon precheck wants (issue 13).
+        from acrx.sandbox.services.cs import precheck
+        precheck.seed_role(self.world, self.a.uid)
         vpc_backend_b = self.world.backend("vpc", self.b.uid, REGION)
         self.vpc_b = vpc_backend_b.seed_vpc("10.0.0.0/16")
         self.vsw_b = vpc_backend_b.seed_vswitch(self.vpc_b.vpc_id, "10.0.1.0/24", "cn-hangzhou-h")

@@ -11,6 +11,7 @@ from acrx.sandbox.core.world import World
 from acrx.sandbox.services.cs import addons as catalog
 from acrx.sandbox.services.cs import models as cs_models
 from acrx.sandbox.services.cs import models_addons
+from acrx.sandbox.services.cs import precheck
 from tests.sandbox_clients import sdk_client
 from tests.sandbox_cloud import error_code as _error
 
@@ -24,6 +25,7 @@ class Env:
         self.a = self.world.add_account("cluster", REGION)
         self.other = self.world.add_account("registry", REGION)
         self.cs = self.world.backend("cs", self.a.uid, REGION)
+        precheck.seed_role(self.world, self.a.uid)   # the one-click grant CS's addon precheck wants
         self.pro = self.seed("pro")
         self.events: list[tuple] = []
         self.world.hooks["addon_changed"] = lambda cid, name, state, config: self.events.append((name, state, config))

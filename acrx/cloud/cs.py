@@ -37,6 +37,7 @@ class Cluster:
     vswitch_ids: tuple[str, ...]
     worker_ram_role_name: str | None
     rrsa: RrsaConfig | None
+    created: str | None = None  # DescribeClusterDetail `created` (ISO 8601): the addon's service role depends on it
 
 
 # Task states that end a task (facts.TASK_DONE_STATES, with their sources). Without `timeout` and
@@ -111,7 +112,7 @@ def _cluster(raw: dict, region: str) -> Cluster:
                    version=raw.get("current_version", ""), state=raw.get("state", ""),
                    region=raw.get("region_id") or region, vpc_id=raw.get("vpc_id", ""),
                    vswitch_ids=tuple(vswitches), worker_ram_role_name=raw.get("worker_ram_role_name") or None,
-                   rrsa=_rrsa(raw))
+                   rrsa=_rrsa(raw), created=raw.get("created") or None)
 
 
 class CsApi(CloudApi):

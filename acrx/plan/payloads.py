@@ -65,6 +65,15 @@ class AttachmentPayload(_Payload):
     policy_type: StrictStr
 
 
+class ServiceRolePayload(_Payload):
+    """`ram.service_role`: a RAM role trusting a cloud service, with one policy attached."""
+    name: StrictStr
+    trust: dict[str, Any]
+    policy: StrictStr
+    policy_type: StrictStr
+    description: StrictStr
+
+
 class UserPayload(_Payload):
     name: StrictStr
     comments: StrictStr
@@ -289,6 +298,7 @@ class AclDeletePayload(_Located):
 PAYLOADS: dict[str, type[_Payload]] = {
     "cs.rrsa": RrsaPayload,
     "ram.role": RolePayload,
+    "ram.service_role": ServiceRolePayload,
     "ram.policy": PolicyPayload,
     "ram.policy_attachment": AttachmentPayload,
     "ram.user": UserPayload,

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from acrx.sandbox.core.clock import parse_iso
 from acrx.sandbox.registry.images import ImageStore, image_size
+from acrx.sandbox.services.cs import precheck
 from acrx.sandbox.services.vpc import scenario_seeds
 
 
@@ -41,6 +43,14 @@ class Scenario:
     cluster_spec: str = "ack.pro.small"
     k8s_version: str = "1.30.1-aliyun.1"
     cluster_state: str = "running"
+    # Issue 13 item 1: when the cluster was made (ISO 8601; None: now) and whether account A has
+    # authorized AliyunCSManagedAcrRole, which CS's addon precheck wants for clusters made since
+    # 2023-04-03 (services/cs/precheck.py). The default account has, as after ACK's one-click grant.
+    cluster_created: str | None = None
+    acr_service_role: bool = True
+    # Issue 13 item 8: how the addon config reads back and config_schema's shape (services/cs/readback.py).
+    addon_readback: str = "exact"
+    addon_schema_shape: str = "json-schema"
     instance_name: str = "acme"
     instance_spec: str = "Enterprise_Standard"
     instance_status: str = "RUNNING"
@@ -64,6 +74,13 @@ VARIANTS: dict[str, Scenario] = {
     "k8s-1.28": Scenario(k8s_version="1.28.9-aliyun.1"),
     # Issue 13: a Pro cluster of an XL tier (cluster_spec values from the CS SDK doc).
     "pro-xl": Scenario(cluster_spec="ack.pro.xlarge"),
+    # Issue 13 item 1: a cluster made after 2023-04-03 in an account without AliyunCSManagedAcrRole,
+    # and one made before it (the addon installs without the role).
+    "no-acr-service-role": Scenario(acr_service_role=False),
+    "old-cluster": Scenario(acr_service_role=False, cluster_created="2022-11-08T03:00:00Z"),
+    # Issue 13 item 8: the addon echoes schema defaults and keys of its own; a schema of another shape.
+    "addon-defaults": Scenario(addon_readback="defaults"),
+    "addon-schema-flat": Scenario(addon_schema_shape="flat"),
     "cluster-stopped": Scenario(cluster_state="stopped"),
     "instance-not-running": Scenario(instance_status="STARTING"),
     "cross-region": Scenario(region_b="cn-shanghai", zone_b="cn-shanghai-b"),
@@ -123,9 +140,13 @@ def seed(world, scenario: Scenario, images: ImageStore) -> Seeded:
     cluster = world.backend("cs", a.uid, scenario.region_a).seed_cluster(
         scenario.cluster_name, cluster_type=scenario.cluster_type, profile=scenario.cluster_profile,
         cluster_spec=scenario.cluster_spec, version=scenario.k8s_version, state=scenario.cluster_state,
-        vpc_id=vpc_a.vpc_id, vswitch_ids=[node_vsw.vswitch_id, pod_vsw.vswitch_id])
+        vpc_id=vpc_a.vpc_id, vswitch_ids=[node_vsw.vswitch_id, pod_vsw.vswitch_id],
+        created=parse_iso(scenario.cluster_created) if scenario.cluster_created else None)
+    cluster.addon_readback, cluster.addon_schema_shape = scenario.addon_readback, scenario.addon_schema_shape
     if scenario.node_pool_cidr:
         scenario_seeds.seed_node_pool(world, scenario, a.uid, vpc_a.vpc_id, cluster)
+    if scenario.acr_service_role:
+        precheck.seed_role(world, a.uid)
     worker_role = getattr(cluster, "worker_ram_role_name", None)
     if worker_role:
         _seed_worker_role(world, a.uid, worker_role)

@@ -81,7 +81,9 @@ STEPS: tuple[StepSpec, ...] = (
     StepSpec("network", lambda network: NetworkStep(network), after=(), lane="network",
              prefixes=("cr.", "vpc.", "cen.", "pvtz."), fix=FIX_NETWORK, destroy="network"),
     StepSpec("addon", lambda network: AddonStep(), after=_IDENTITY, lane="addon",
-             prefixes=("cs.addon.", "k8s.pod."),   # k8s.pod.: the helper pod replaced for the order trap
+             # k8s.pod.: the helper pod replaced for the order trap; ram.service_role.: the role CS's
+             # addon precheck wants (AliyunCSManagedAcrRole), planned with the addon it serves
+             prefixes=("cs.addon.", "k8s.pod.", "ram.service_role."),
              fix=FIX_ADDON, destroy="addon"),
     StepSpec("configmap", lambda network: ConfigMapStep(), after=_IDENTITY + ("addon",), lane=None,
              prefixes=("k8s.configmap.",), fix=FIX_CONFIGMAP, destroy="configmap", inputs=(AccessKeyOutput,)),

@@ -23,6 +23,7 @@ from acrx.plan.change import Action, Change
 from acrx.steps import ownership
 from acrx.steps.addon.step import parse_live_config
 from acrx.steps.configmap import destroy as configmap_destroy
+from acrx.steps.identity import service_role
 
 KIND_DELETE = "cs.addon.delete"
 KIND_KEEP = "keep"
@@ -73,7 +74,9 @@ def plan_destroy(ctx) -> list[Change]:
             continue
         changes.append(Change(address, Action.DELETE, before=before, account=ctx.cluster_alias, kind=KIND_DELETE,
                               reason=why, data={"name": instance.name, "cluster_id": cluster_id}))
-    return changes
+    # AliyunCSManagedAcrRole serves the whole account: kept, and the plan says so.
+    kept = service_role.destroy_keep(ctx)
+    return changes + ([kept] if kept is not None else [])
 
 
 class AddonDeleteHandler:

@@ -14,13 +14,43 @@ from typing import Any
 from acrx.errors import PreflightError
 
 
+def _names(keys) -> str:
+    return ", ".join(sorted(str(k) for k in keys)) or "(none)"
+
+
 class SchemaMismatch(PreflightError):
-    def __init__(self, addon: str, path: str, problem: str):
+    def __init__(self, addon: str, path: str, problem: str, keys=None):
         self.addon, self.path = addon, path
+        listed = f" (its keys here: {_names(keys)})" if keys is not None else ""
         super().__init__(
-            f"addon {addon}: config key {path} {problem} in the config_schema DescribeAddon returned",
+            f"addon {addon}: config key {path} {problem} in the config_schema DescribeAddon returned{listed}",
             hint="the key spelling in acrx.facts does not match this addon version; correct it there "
                  "(or report it) before installing")
+
+
+class SchemaShapeUnknown(PreflightError):
+    """A config_schema acrx cannot read as a JSON schema of an object with `properties`: nobody
+    here has seen the real one, so a different shape stops the plan rather than send unchecked keys."""
+
+    def __init__(self, addon: str, schema, wanted):
+        keys = list(schema) if isinstance(schema, dict) else []
+        shape = f"an object with keys {_names(keys)}" if isinstance(schema, dict) else f"a {type(schema).__name__}"
+        super().__init__(
+            f"addon {addon}: DescribeAddon's config_schema is {shape}, not a JSON schema with `properties`; "
+            f"acrx cannot check the keys it means to set ({_names(wanted)}) against it",
+            hint="report the schema's shape (acrx --record FILE plan ... keeps the calls) so acrx.facts and "
+                 "acrx.steps.addon.schema can learn it; nothing was changed")
+
+
+def check_shape(addon: str, schema, wanted) -> bool:
+    """True when `schema` lists properties to check against; False when there is no schema at all
+    (an empty one); raise SchemaShapeUnknown for any other shape."""
+    if schema in (None, "", {}):
+        return False
+    if (isinstance(schema, dict) and _type_of(schema) in (None, "object")
+            and isinstance(schema.get("properties"), dict) and schema["properties"]):
+        return True
+    raise SchemaShapeUnknown(addon, schema, wanted)
 
 
 def _coerce_scalar(addon: str, path: str, value: Any, kind: str | None) -> Any:
@@ -79,7 +109,7 @@ def conform(addon: str, config: Any, schema: dict, path: str = "") -> Any:
         for key, value in config.items():
             where = f"{path}.{key}" if path else key
             if key not in props:
-                raise SchemaMismatch(addon, where, "does not exist")
+                raise SchemaMismatch(addon, where, "does not exist", keys=props)
             out[key] = conform(addon, value, props[key] or {}, where)
         return out
     if isinstance(config, list):
@@ -89,6 +119,3 @@ def conform(addon: str, config: Any, schema: dict, path: str = "") -> Any:
         return [conform(addon, item, items, f"{path}[{i}]") for i, item in enumerate(config)]
     return _coerce_scalar(addon, path, config, kind)
 
-
-def has_properties(schema: Any) -> bool:
-    return isinstance(schema, dict) and isinstance(schema.get("properties"), dict) and bool(schema["properties"])

@@ -5,7 +5,11 @@ namespaces, threshold) or the self-managed edition's tokenMode; checked and coer
 DescribeAddon's config_schema before anything is sent. Observed: GetClusterAddonInstance.
 Not installed -> create (InstallClusterAddons, wait on the task). Config drifted -> update
 (ModifyClusterAddon with the WHOLE config: the call replaces it). The other edition installed ->
-preflight error, since only one can be installed at a time.
+preflight error, since only one can be installed at a time. The read-back after apply, and
+drift, compare "what acrx sets within what the cluster reports" (readback.py).
+
+CS's precheck refuses the helper on ACK managed clusters created since 2023-04-03 unless account
+A authorized AliyunCSManagedAcrRole: the step plans that role first (identity/service_role.py).
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from typing import Any
 from acrx import facts
 from acrx.errors import AcrxError, PreflightError
 from acrx.plan.change import Action, Change
-from acrx.steps.addon import order_trap
+from acrx.steps.addon import order_trap, readback
 from acrx.steps.addon.entries import registry_entries
-from acrx.steps.addon.schema import conform, has_properties
+from acrx.steps.addon.schema import check_shape, conform
+from acrx.steps.identity import service_role
 
 KIND = "cs.addon"
 FLAVOUR_OF = {facts.MANAGED_ADDON: "managed", facts.SELF_MANAGED_ADDON: "self-managed"}
@@ -46,17 +51,24 @@ def render_config(ctx) -> dict:
         notify_email=addon.notify_email))
 
 
+def addon_schema(ctx, name: str):
+    """DescribeAddon's config_schema (parsed), read once a run."""
+    info = ctx.memo(f"cs:addon-info:{name}", lambda: ctx.cs().describe_addon(name, cluster_id=ctx.config.cluster.id))
+    return info.config_schema
+
+
 def desired_config(ctx) -> dict:
     """The config checked against the addon's published schema and coerced to its types."""
     def build() -> dict:
         name = addon_name(ctx.config)
-        info = ctx.memo(f"cs:addon-info:{name}",
-                        lambda: ctx.cs().describe_addon(name, cluster_id=ctx.config.cluster.id))
+        schema = addon_schema(ctx, name)
         wanted = render_config(ctx)
-        if not has_properties(info.config_schema):
+        # A schema of a shape acrx cannot read stops here, naming its keys; none at all is sent
+        # unchecked (the read-back after apply still compares what acrx set).
+        if not check_shape(name, schema, list(wanted)):
             ctx.warn(f"DescribeAddon gave no config_schema for {name}; its config keys are sent unchecked")
             return wanted
-        return conform(name, wanted, info.config_schema)
+        return conform(name, wanted, schema)
 
     return ctx.memo("addon:desired-config", build)
 
@@ -76,12 +88,12 @@ def parse_live_config(text: str | None) -> dict:
     return value if isinstance(value, dict) else {"(unparsed)": text}
 
 
-def config_drift(desired: dict, live: dict) -> list[str]:
-    """Top-level keys whose live value differs. A key only the live side has counts when it holds
-    a value (the cloud may echo empty defaults for keys acrx does not send)."""
-    keys = [k for k in desired if desired[k] != live.get(k)]
-    keys += [k for k in live if k not in desired and live[k] not in (None, "", [], {})]
-    return keys
+def config_drift(ctx, desired: dict, live: dict) -> list[str]:
+    """Top-level keys in which the live config is not what acrx set (acrx.steps.addon.readback:
+    what acrx sets must be within what the cluster reports; the cloud's own keys and defaults
+    are not drift)."""
+    name = addon_name(ctx.config)
+    return readback.drift(name, desired, live, addon_schema(ctx, name))
 
 
 class AddonStep:
@@ -108,6 +120,7 @@ class AddonStep:
                     hint=f"keep it by setting addon.flavour: {FLAVOUR_OF[other]} in acrx.yaml, or uninstall "
                          f"{other} (ACK console > Add-ons, or CS UnInstallClusterAddons) and plan again")
         desired_config(ctx)   # a key the schema lacks stops the run here, before any write
+        service_role.observe(ctx)   # the role CS's precheck wants, read in account A
 
     def plan(self, ctx) -> list[Change]:
         config = ctx.config
@@ -117,6 +130,9 @@ class AddonStep:
         text = json.dumps(desired, separators=(",", ":"), sort_keys=True)
         common = dict(account=ctx.cluster_alias, kind=KIND,
                       data={"name": name, "config": text, "cluster_id": config.cluster.id})
+        role = service_role.plan(ctx)
+        if role.action in (Action.CREATE, Action.UPDATE):   # CS's precheck refuses the addon without it
+            common["depends_on"] = (role.address,)
         live = live_instance(ctx)
         if live is None or live.state == facts.ADDON_FAILED:
             why = f"{name} is not installed" if live is None else f"the last install of {name} failed; installing again"
@@ -124,7 +140,7 @@ class AddonStep:
                               reason=why, **common)]
         else:
             current = parse_live_config(live.config)
-            drift = config_drift(desired, current)
+            drift = config_drift(ctx, desired, current)
             state = f"{name} {live.version} is {live.state}"
             if drift:
                 changes = [Change(address, Action.UPDATE, before={"config": current}, after={"config": desired},
@@ -134,10 +150,11 @@ class AddonStep:
                 settles = "" if live.state == facts.ADDON_ACTIVE else "; its task settles by itself"
                 changes = [Change(address, Action.NOOP, before={"config": current}, after={"config": desired},
                                   reason=f"{state} with the configured settings{settles}", **common)]
-        return changes + order_trap.plan_pod_restarts(ctx, address, live)
+        return [role] + changes + order_trap.plan_pod_restarts(ctx, address, live)
 
     def handlers(self, ctx) -> dict[str, Any]:
-        return {KIND: AddonHandler(ctx), order_trap.KIND: order_trap.PodRestartHandler(ctx)}
+        return {KIND: AddonHandler(ctx), order_trap.KIND: order_trap.PodRestartHandler(ctx),
+                service_role.KIND: service_role.ServiceRoleHandler(ctx)}
 
 
 class AddonHandler:
@@ -157,13 +174,13 @@ class AddonHandler:
         if change.action is Action.CREATE:
             from acrx.steps import ownership
             ownership.record(self.ctx, change.address, addon=name)   # acrx's mark, before the install
-            task_id = cs.install_addons(cluster_id, [{"name": name, "config": text}])
+            task_id = self._precheck(lambda: cs.install_addons(cluster_id, [{"name": name, "config": text}]), name)
             if task_id:
                 self._wait_task(actx, cs, task_id, f"the install task of {name}", budget)
         elif change.action is Action.UPDATE:
             # A config change is refused while another task runs on the addon.
             actx.wait_until(lambda: self._idle(cs, cluster_id, name), what=f"{name} to be idle", budget_s=budget)
-            cs.modify_addon_config(cluster_id, name, text)
+            self._precheck(lambda: cs.modify_addon_config(cluster_id, name, text), name)
         else:
             raise AcrxError(f"{change.address}: cannot {change.action} an addon")
         instance = actx.wait_until(lambda: self._settled(cs, cluster_id, name), what=f"{name} to be active",
@@ -172,11 +189,25 @@ class AddonHandler:
             raise AcrxError(f"addon {name} ended {instance.state}", hint="see the add-on's events in the ACK console")
         live = parse_live_config(instance.config)
         wanted = json.loads(text)
-        drift = config_drift(wanted, live)
+        drift = config_drift(self.ctx, wanted, live)
         if drift:
             raise AcrxError(f"addon {name} is active but its config still differs in {', '.join(drift)}")
         self.ctx.forget("cs:addon")
         return {"name": name, "version": instance.version, "state": instance.state}
+
+    @staticmethod
+    def _precheck(call, name: str):
+        """`call()`, with CS's precheck refusal (the service role) turned into what to do."""
+        try:
+            return call()
+        except Exception as exc:
+            if getattr(exc, "code", None) != facts.ACR_SERVICE_ROLE_MISSING_CODE:
+                raise
+            raise AcrxError(
+                f"CS refused {name}: its precheck wants {facts.ACR_SERVICE_ROLE} authorized in the cluster's "
+                f"account ({getattr(exc, 'cloud_message', '') or exc})",
+                hint=f"plan again: acrx plans {facts.ACR_SERVICE_ROLE} when the cluster needs it; a role made "
+                     "moments ago may take a while to reach CS") from None
 
     @staticmethod
     def _idle(cs, cluster_id: str, name: str):

@@ -82,6 +82,9 @@ class Cluster:
     updating_until: float = 0.0      # sandbox clock: `updating` after a ModifyCluster task
     # Knob (tests): task kind -> "timeout" | "canceled", how the next tasks of that kind end.
     task_outcomes: dict = field(default_factory=dict)
+    # Knobs (readback.py): how the addon config reads back, and the shape of config_schema.
+    addon_readback: str = "exact"
+    addon_schema_shape: str = "json-schema"
 
     # -- lazy state machine ---------------------------------------------------------------
     def settle(self) -> None:

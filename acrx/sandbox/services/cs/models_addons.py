@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from acrx.sandbox.core import slowop
 from acrx.sandbox.core.errors import ApiError
 from acrx.sandbox.services.cs import addons as catalog
+from acrx.sandbox.services.cs import precheck, readback
 from acrx.sandbox.services.cs.models import CLUSTER_NOT_RUNNING, Cluster, Task
 
 INSTALL_SECONDS = 30   # observed: the managed helper reached `active` about 30 s after install
@@ -86,11 +87,12 @@ def install(cluster: Cluster, items) -> Task:
         reason = catalog.unsupported_reason(spec, cluster)
         if reason:
             raise ApiError(catalog.ADDON_NOT_SUPPORTED, reason, 400)
+        precheck.check(cluster, spec.name)   # the helper's service role (precheck.py)
         version = item.get("version") or spec.version
         if not spec.known_version(version):
             raise ApiError(catalog.ADDON_VERSION_INVALID, f"Version {version} of addon {spec.name} does not exist.", 400)
         text = item.get("config") or ""
-        planned[spec.name] = (spec, version, catalog.parse_config(spec, text), text)
+        planned[spec.name] = (spec, version, catalog.parse_config(readback.published(spec, cluster), text), text)
 
     instances = [AddonInstance(name, version, text, config) for name, (spec, version, config, text) in planned.items()]
 
@@ -167,7 +169,8 @@ def modify_config(cluster: Cluster, name: str, config_text) -> Task:
     _require_idle(addon)
     if config_text is None:
         raise ApiError("MissingParameter", "The input parameter \"config\" is not supplied.", 400)
-    new_config = catalog.parse_config(catalog.spec_for(name), config_text)
+    new_config = catalog.parse_config(readback.published(catalog.spec_for(name), cluster), config_text)
+    precheck.check(cluster, name)   # "cannot install or update" without the service role
 
     def replace() -> None:
         addon.config_text, addon.config, addon.settled_state = config_text, new_config, "active"
@@ -188,8 +191,9 @@ def list_instances(cluster: Cluster) -> list[dict]:
 
 def get_instance(cluster: Cluster, name: str) -> dict:
     addon = _existing(cluster, name)
+    text = readback.config_text(catalog.spec_for(addon.name), cluster, addon.config_text, addon.config)
     return {"name": addon.name, "version": addon.version, "state": addon.state,
-            "config": addon.config_text or json.dumps(addon.config),
+            "config": text,
             "logging": {"capable": False, "enabled": False, "log_project": "", "logstore": ""}}
 
 
@@ -201,7 +205,7 @@ def describe_addon(name: str, cluster: Cluster | None) -> dict:
             raise ApiError(catalog.ADDON_NOT_SUPPORTED, reason, 400)
     return {
         "name": spec.name, "version": spec.version, "category": spec.category, "managed": spec.managed,
-        "install_by_default": spec.name == "coredns", "config_schema": spec.config_schema_text(),
+        "install_by_default": spec.name == "coredns", "config_schema": readback.schema_text(spec, cluster),
         "supported_actions": ["install", "uninstall", "upgrade", "modify"],
         "architecture": ["amd64", "arm64"],
         "newer_versions": [{"version": spec.version, "upgradable": False,

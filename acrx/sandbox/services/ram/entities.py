@@ -33,6 +33,13 @@ SYSTEM_POLICIES: dict[str, tuple[str, dict]] = {
         "Full access to Container Registry.",
         {"Version": "1", "Statement": [{"Action": "cr:*", "Effect": "Allow", "Resource": "*"}]},
     ),
+    # The system policy of the service role AliyunCSManagedAcrRole (official page
+    # ram/developer-reference/aliyuncsmanagedacrrolepolicy, v1 of 2024-10-18).
+    "AliyunCSManagedAcrRolePolicy": (
+        "Policy of the service role the ACK credential helper (secret-free pulls) assumes.",
+        {"Version": "1", "Statement": [{"Action": ["cr:GetAuthorizationToken", "cr:ListInstanceEndpoint",
+                                                   "cr:PullRepository"], "Resource": ["*"], "Effect": "Allow"}]},
+    ),
     "AliyunContainerRegistryReadOnlyAccess": (
         "Read-only access to Container Registry.",
         {"Version": "1", "Statement": [{"Action": ["cr:Get*", "cr:List*", "cr:PullRepository"],
