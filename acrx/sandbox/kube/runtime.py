@@ -71,6 +71,9 @@ class VpcNodeNetwork:
                     _covers(entry, eip) for entry, _ in instance.acl for eip in egress)
                 return None if admitted else _timeout(ip)
             reachable, why = network_path.private_path(self.world, (cluster.account, cluster.region, node_vswitch), ip)
+            if reachable and instance is not None:
+                # The layers come from the registry region's OSS internal endpoint (network_path.blob_path).
+                reachable, why = network_path.blob_path(self.world, cluster.region, instance.region)
             if not reachable:
                 log.debug("node of %s cannot reach %s (%s): %s", self.cluster_id, host, ip, why)
                 return _timeout(ip)

@@ -17,6 +17,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from acrx.sandbox.services.vpc.shared import CLOUD_SERVICE_BLOCK
+
 PUBLIC_ADDRESS = "203.0.113.10"
 _PUBLIC_REGISTRY = re.compile(r"^[a-z0-9][a-z0-9-]*-registry\.[a-z0-9-]+\.cr\.aliyuncs\.com$")
 _MAX_CNAME_DEPTH = 8
@@ -209,3 +211,25 @@ def private_path(world, src: tuple[str, str, str], dst_ip: str) -> tuple[bool, s
         return False, (f"i/o timeout (return route {back.destination} in {dst_table.route_table_id} does not lead "
                        f"back to {vpc.vpc_id}: {why if origin is None else 'it reaches ' + origin[2].vpc_id})")
     return True, f"{table.route_table_id} -> {detail} -> {dst_vpc.vpc_id}; back via {back.next_hop_type} {back.next_hop_id}"
+
+
+# -- the blob hop of a VPC-endpoint pull ---------------------------------------------------------------
+def oss_internal_host(region: str) -> str:
+    return f"oss-{region}-internal.aliyuncs.com"
+
+
+def blob_path(world, node_region: str, registry_region: str) -> tuple[bool, str]:
+    """Can a node in `node_region` fetch layers of a registry in `registry_region` over its VPC endpoint?
+
+    Through an EE VPC endpoint, image layers are redirected to the registry region's OSS internal
+    endpoint (official ACR doc on OSS domain routing); its addresses lie in the cloud-service block
+    100.64.0.0/10, which a VPC reaches only for services of its own region (its system "service"
+    route), and which no custom route can send elsewhere (CreateRouteEntry refuses 100.64.0.0/10, SDK
+    doc). The ACR docs on pulls from outside the registry's VPC say the puller needs routes to the
+    auth and OSS ranges; across regions there is no such route here ([?] the real cloud may offer
+    one through CEN's cloud-service access; not modelled, the stricter reading)."""
+    host = oss_internal_host(registry_region)
+    if node_region == registry_region:
+        return True, f"{host} via the VPC's cloud-service route"
+    return False, (f"i/o timeout (layers redirect to {host}, in {CLOUD_SERVICE_BLOCK} of {registry_region}; a VPC "
+                   f"in {node_region} has no route to it, and CreateRouteEntry refuses {CLOUD_SERVICE_BLOCK})")

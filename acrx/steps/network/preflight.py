@@ -1,6 +1,8 @@
 """Read-only checks that stop a network mode before any write when it cannot work.
 
 - public: the cluster must leave the VPC through a NAT gateway with EIPs (else no ACL can admit it).
+- peering / cen: the cluster and the registry in one region (a private cross-region pull cannot
+  reach the registry region's OSS internal endpoint; see check_same_region).
 - peering / cen (and the none mode's claim): no CIDR of the cluster's VPC may overlap a CIDR of
   any VPC linked to the instance; the cluster VPC and vSwitches must not lie in 100.0.0.0/8 and no
   route may have to point into 100.64.0.0/10 (the FAQ's conflict; the remedies are named); a new
@@ -33,6 +35,7 @@ def check(ctx, mode: str) -> None:
         # The user connected the networks; only what cannot work at all stops here.
         check_overlap(cluster, registry)
         return
+    check_same_region(cluster, registry, mode)
     check_target(ctx, registry, mode)
     check_overlap(cluster, registry)
     check_route_destinations(ctx, registry)
@@ -57,6 +60,22 @@ def check_hundred(cluster) -> None:
                 f"the cluster's network {cidr} (VPC {cluster.vpc.id}) lies in {facts.HUNDRED_BLOCK}, where the "
                 "registry's auth and OSS names resolve (100.x conflict of the ACR FAQ)",
                 field=FIELD, hint=facts.HUNDRED_REMEDIES)
+
+
+def check_same_region(cluster, registry, mode: str) -> None:
+    """A private pull crosses no region. Through the registry's VPC endpoint, layers are redirected to
+    the registry region's OSS internal endpoint (official ACR doc on OSS domain routing) and the ACR
+    docs on pulls from outside the VPC say the puller needs routes to the registry's auth and OSS
+    internal ranges; those lie in 100.64.0.0/10, which CreateRouteEntry refuses (SDK doc), and reach
+    only VPCs of their own region. acrx cannot plan that path, so it refuses it here, before any write."""
+    if cluster.region == registry.region:
+        return
+    raise PreflightError(
+        f"network mode {mode} would make a private path from {cluster.region} to the registry in "
+        f"{registry.region}, but image layers come from OSS's internal endpoint of {registry.region} "
+        f"({facts.CLOUD_SERVICE_BLOCK}), which VPC routes cannot reach from another region",
+        field=FIELD, hint=f"use network mode public, or a registry replica (an instance) in {cluster.region} "
+                          "and point registries at it")
 
 
 def check_target(ctx, registry, mode: str) -> None:
