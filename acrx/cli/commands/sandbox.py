@@ -54,6 +54,8 @@ def up(
     clock_scale: float = CLOCK_SCALE_OPTION,
     mode: str = typer.Option("rrsa", "--mode", help="Mode written into DIR/acrx.yaml."),
     network: str = typer.Option("peering", "--network", help="Network mode written into DIR/acrx.yaml."),
+    operators: bool = typer.Option(False, "--operators", help="Also seed operator identities holding exactly "
+                                   "acrx's operator policies; write DIR/acrx-ci.yaml (oidc) and DIR/acrx-operator.yaml."),
 ) -> None:
     """Start the sandbox in the background; write sandbox.env, acrx.yaml and kubeconfig to DIR."""
     actx = app_context(ctx)
@@ -79,6 +81,11 @@ def up(
         proc.terminate()
         raise AcrxError(f"the sandbox did not become ready in {READY_TIMEOUT_S}s; see {state_dir / 'sandbox.log'}")
     actx.out.print(f"sandbox up (pid {proc.pid}); state in {state_dir}")
+    if operators:
+        from acrx.cli.commands.sandbox_operators import seed
+
+        paths = seed(state_dir)
+        actx.out.print(f"  operators: {paths['ci']} (CI, oidc, read-only), {paths['operator']} (setup/destroy)")
     actx.out.print(f"  . {state_dir / 'sandbox.env'}")
     actx.out.print(f"  acrx --sandbox {state_dir} plan -f {state_dir / 'acrx.yaml'}")
     actx.out.print(f"  kubectl --kubeconfig {state_dir / 'kubeconfig'} get ns")

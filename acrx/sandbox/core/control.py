@@ -22,14 +22,21 @@ FAULTS_PATH = "/_sandbox/faults"
 SECRET_VAR = "ACRX_SANDBOX_CONTROL_SECRET"
 
 
+OPERATORS_PATH = "/_sandbox/operators"   # POST {"policies": ...}: acrx/sandbox/operators.py
+
+
 def handle(world, secret: str | None, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict]:
     """(status, JSON body) for one control request."""
-    if secret is None or path.rstrip("/") != FAULTS_PATH:
+    if secret is None or path.rstrip("/") not in (FAULTS_PATH, OPERATORS_PATH):
         return 404, {"error": f"no control endpoint at {path}"}
     presented = headers.get("authorization", "")
     if not presented.startswith("Bearer ") or not hmac.compare_digest(
             presented[len("Bearer "):].strip().encode(), secret.encode()):
         return 401, {"error": f"the control endpoint needs `Authorization: Bearer ${SECRET_VAR}` (see sandbox.env)"}
+    if path.rstrip("/") == OPERATORS_PATH:
+        from acrx.sandbox.operators import handle_request
+
+        return handle_request(world, method, body)
     if method == "GET":
         return 200, {"knobs": world.knobs.snapshot()}
     if method != "POST":
