@@ -43,11 +43,14 @@ def init_template(mode: str, network: str, *, cluster_id: str, region: str,
         f"mode: {mode}",
         "accounts:",
         "  # Each alias has ONE credential source: profile, env (names of env vars) or assume_role.",
-        "  # uid is optional; acrx checks it against GetCallerIdentity.",
+        "  # uid: online, acrx reads each account's id (GetCallerIdentity) and, when uid is set, checks it;",
+        "  # offline, `acrx render` needs it: uncomment it with your account ids (or pass --cluster-uid).",
         "  cluster:",
         "    env: {access_key_id: ALIBABA_CLOUD_ACCESS_KEY_ID, access_key_secret: ALIBABA_CLOUD_ACCESS_KEY_SECRET}",
+        "    # uid: \"1234567890123456\"   # account A's id",
         "  registry:",
         "    profile: registry         # an aliyun CLI profile; replace with yours",
+        "    # uid: \"6543210987654321\"   # account B's id",
         "cluster:",
         "  account: cluster",
         f"  id: {cluster_id}" + ("   # replace with your cluster id" if cluster_id == PLACEHOLDER_CLUSTER_ID else ""),
@@ -57,20 +60,21 @@ def init_template(mode: str, network: str, *, cluster_id: str, region: str,
         f"    instance_id: {instance_id}"
         + ("   # replace with your instance id" if instance_id == PLACEHOLDER_INSTANCE_ID else ""),
         f"    region: {registry_region}",
-        "    # instance_name: acme      # optional; discovered online",
+        "    # instance_name: acme      # discovered online; `acrx render` needs it offline (or domains, or --instance-name)",
         "    # domains: []              # optional; default all internet and VPC domains of the instance",
         f"    expire_duration: {facts.DEFAULT_EXPIRE_DURATION}      # seconds, 3600..43200",
         "roles:",
         "  # Names default to acrx-rrsa-<cluster id>, acrx-pull-<cluster id>, acrx-pull-<instance id>.",
         "  assume_policy: custom       # custom (sts:AssumeRole on the registry role only) | system",
         "addon:",
-        f"  flavour: {flavour}" + ("          # managed supports rrsa only" if flavour == "managed" else ""),
+        # Left commented: the default follows the mode, so `--mode` on a command still works.
+        f"  # flavour: {flavour}       # default: managed for rrsa (rrsa only), self-managed otherwise",
         "  service_accounts: [default] # or [\"*\"] for every service account",
         "  watch_namespaces: [default] # or [all]; avoid system namespaces",
         "  expiring_threshold: 15m",
     ]
     if flavour == "self-managed":
-        lines.append(f"  token_mode: {defaults.token_mode(mode)}")
+        lines.append(f"  # token_mode: {defaults.token_mode(mode)}   # self-managed addon; default follows the mode")
     if mode == "access-key":
         lines += ["  access_key:                 # env vars with acrx's pull user's AccessKey, never an account's own",
                   f"    access_key_id_env: {defaults.DEFAULT_AK_ID_ENV}",
@@ -113,11 +117,13 @@ def init(ctx: typer.Context,
     from acrx.config import formats
     from acrx.config.echo import clean, echo
 
+    # Every bad flag in one error. Checked before templating: a value with a newline would write
+    # extra YAML keys into the file.
+    problems: list[tuple[str, str]] = []
     if mode not in facts.MODES:
-        raise UsageError(f"{echo(mode)} is not one of {', '.join(facts.MODES)}", field="--mode")
+        problems.append(("--mode", f"{echo(mode)} is not one of {', '.join(facts.MODES)}"))
     if network not in facts.NETWORK_MODES:
-        raise UsageError(f"{echo(network)} is not one of {', '.join(facts.NETWORK_MODES)}", field="--network")
-    # Checked before templating: a value with a newline would write extra YAML keys into the file.
+        problems.append(("--network", f"{echo(network)} is not one of {', '.join(facts.NETWORK_MODES)}"))
     for flag, value, check in (("--cluster-id", cluster_id, formats.cluster_id), ("--region", region, formats.region),
                                ("--instance-id", instance_id, formats.instance_id),
                                ("--registry-region", registry_region, formats.region)):
@@ -125,7 +131,11 @@ def init(ctx: typer.Context,
             if value is not None:
                 check(value)
         except ValueError as exc:
-            raise UsageError(str(exc), field=flag) from None
+            problems.append((flag, str(exc)))
+    if len(problems) == 1:
+        raise UsageError(problems[0][1], field=problems[0][0])
+    if problems:
+        raise UsageError(f"{len(problems)} flags are wrong: " + "; ".join(f"{f}: {m}" for f, m in problems))
     if file.exists() and not force:
         raise UsageError(f"{clean(str(file))} exists; pass --force to overwrite it", field="-f/--file")
     text = init_template(mode, network, cluster_id=cluster_id or PLACEHOLDER_CLUSTER_ID,

@@ -125,9 +125,29 @@ def registry_entries(config: "AcrxConfig", *, cluster_uid: Optional[str], regist
                              field="registries", hint="run `acrx configmap apply --dry-run`, which reads each "
                                                       "account's key")
         access_keys = {aliases[0]: access_key}
-    return build_entries(config, cluster_uid=lambda: _cluster_uid(config, cluster_uid),
-                         registry_uid=lambda reg: _registry_uid(config, reg, registry_uid),
-                         domains=lambda index: _domains(config.registries[index], index), access_keys=access_keys)
+    # Every missing input is reported in one error, not one per run: each lookup that fails is
+    # noted and answered with a stand-in, and the entries are thrown away if any failed.
+    missing: list[str] = []
+
+    def noting(lookup, stand_in):
+        def call(*args):
+            try:
+                return lookup(*args)
+            except UsageError as exc:
+                missing.append(str(exc))
+                return stand_in
+        return call
+
+    entries = build_entries(config, cluster_uid=noting(lambda: _cluster_uid(config, cluster_uid), "0" * 16),
+                            registry_uid=noting(lambda reg: _registry_uid(config, reg, registry_uid), "0" * 16),
+                            domains=noting(lambda index: _domains(config.registries[index], index), []),
+                            access_keys=access_keys)
+    missing = list(dict.fromkeys(missing))
+    if len(missing) == 1:
+        raise UsageError(missing[0])
+    if missing:
+        raise UsageError(f"{len(missing)} inputs are missing: " + "; ".join(missing))
+    return entries
 
 
 @render_app.command("trust-policy")
