@@ -94,6 +94,19 @@ class AcrxProcess:
             self.proc.wait(timeout=30)
 
 
+def in_the_rrsa_wait(sb, proc: "AcrxProcess", mark: int) -> None:
+    """Block until acrx has started the RRSA task and polled it once: it is now in the wait loop.
+    Read from the sandbox's call log, so no wording of the progress view is relied on."""
+    deadline = time.monotonic() + 120
+    while True:
+        actions = [c.action for c in sb.calls_since(mark) if c.status < 400]
+        if "ModifyCluster" in actions and "DescribeTaskInfo" in actions[actions.index("ModifyCluster"):]:
+            return
+        assert proc.proc.poll() is None, f"acrx exited {proc.proc.returncode}:\n{proc.stderr[-3000:]}"
+        assert time.monotonic() < deadline, "acrx never polled the RRSA task:\n" + proc.stderr[-3000:]
+        time.sleep(0.1)
+
+
 def run_acrx(args: list, state_dir: Path, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "acrx", *[str(a) for a in args]], stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=timeout, env=acrx_env(state_dir))

@@ -15,11 +15,10 @@ import time
 
 import pytest
 
-from tests.cli_process import AcrxProcess, run_acrx
+from tests.cli_process import AcrxProcess, in_the_rrsa_wait, run_acrx
 from tests.sandbox_fixture import running_sandbox
 
 CONTRACT_S = 5.0          # issue 11: exit 130 within 5 s of the signal (an HTTP call in flight aside)
-RRSA_WAIT = "waiting for task"
 
 
 def _setup_args(sb, *extra):
@@ -56,8 +55,9 @@ def _no_lock_left(state_dir):
 def test_a_signal_during_the_rrsa_wait_exits_130_promptly_with_a_resume_hint(tmp_path, signum):
     state = tmp_path / "state"
     with running_sandbox(tmp_path, clock_scale=1.0, network="public") as sb:
+        mark = sb.mark()
         with AcrxProcess(_setup_args(sb), state) as proc:
-            proc.wait_for(RRSA_WAIT)
+            in_the_rrsa_wait(sb, proc, mark)
             sent = proc.send(signum)
             code = proc.wait()
             took = time.monotonic() - sent
@@ -83,8 +83,9 @@ def test_a_second_ctrl_c_stops_at_once_while_a_call_is_in_flight(tmp_path):
     the second exits at once, and leaves the journal whole and the lock released."""
     state = tmp_path / "state"
     with running_sandbox(tmp_path, clock_scale=1.0, network="public") as sb:
+        mark = sb.mark()
         with AcrxProcess(_setup_args(sb), state) as proc:
-            proc.wait_for(RRSA_WAIT)
+            in_the_rrsa_wait(sb, proc, mark)
             sb.world.knobs.latency_s = 60.0
             # The task is polled every ~2 s: give the next poll time to start and hang.
             time.sleep(8)
@@ -108,8 +109,9 @@ def test_a_second_ctrl_c_stops_at_once_while_a_call_is_in_flight(tmp_path):
 def test_interrupted_json_output_is_one_envelope(tmp_path):
     state = tmp_path / "state"
     with running_sandbox(tmp_path, clock_scale=1.0, network="public") as sb:
+        mark = sb.mark()
         with AcrxProcess(_setup_args(sb, "-o", "json"), state) as proc:
-            proc.wait_for(RRSA_WAIT)
+            in_the_rrsa_wait(sb, proc, mark)
             proc.send(signal.SIGTERM)
             code = proc.wait()
             out = proc.stdout
@@ -125,9 +127,12 @@ def test_ctrl_c_while_planning_exits_130_promptly(tmp_path):
     latency = 2.0
     with running_sandbox(tmp_path, network="public") as sb:
         sb.world.knobs.latency_s = latency
+        mark = sb.mark()
         with AcrxProcess(["--sandbox", sb.dir, "plan", "-f", sb.config_path], state) as proc:
-            proc.wait_for("warning: public mode")   # the config is loaded; planning reads the cloud now
-            time.sleep(latency)
+            deadline = time.monotonic() + 120
+            while not sb.calls_since(mark):              # planning has begun reading the cloud
+                assert proc.proc.poll() is None and time.monotonic() < deadline, proc.stderr[-3000:]
+                time.sleep(0.1)
             sent = proc.send(signal.SIGINT)
             code = proc.wait()
             took = time.monotonic() - sent

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from tests.cli_process import AcrxProcess
+from tests.cli_process import AcrxProcess, in_the_rrsa_wait
 from tests.sandbox_fixture import running_sandbox
 
 AT_ONCE_S = 5.0     # "exits at once": generous for a busy machine, far below the minute-long RRSA wait
@@ -46,8 +46,9 @@ def state(tmp_path, monkeypatch):
 def test_a_second_setup_exits_1_at_once_naming_the_holder_and_waits_with_lock_timeout(tmp_path, state, run_cli):
     with running_sandbox(tmp_path, clock_scale=1.0, network="public") as sb:
         cluster_id = sb.seeded.cluster_id
+        mark = sb.mark()
         with AcrxProcess(_setup(sb), state) as first:
-            first.wait_for("waiting for task")
+            in_the_rrsa_wait(sb, first, mark)
             [lock] = _lock_files(state)
             holder = json.loads(lock.read_text())
             assert holder["pid"] == first.pid and holder["host"] == socket.gethostname()

@@ -23,6 +23,7 @@ from typing import Any, Callable, Mapping
 
 import yaml
 
+from acrx import cancel
 from acrx.kube.errors import KubeconfigError, KubeError
 
 DEFAULT_TIMEOUT = (5.0, 30.0)   # (connect, read) seconds for one API call
@@ -269,6 +270,7 @@ class KubeClient:
         from kubernetes.client.rest import ApiException
 
         kwargs.setdefault("_request_timeout", self.timeout)
+        cancel.check()   # a cancelled run sends no new request (acrx.cancel)
         try:
             return fn(*args, **kwargs)
         except ApiException as exc:
