@@ -79,6 +79,7 @@ def test_a_cluster_created_before_2023_04_03_installs_without_the_role(tmp_path)
 
 
 def test_the_role_as_one_click_makes_it_passes_the_precheck_and_half_of_it_does_not(tmp_path):
+    """Install, and update too: CS checks the role on both."""
     with running_sandbox(tmp_path, scenario="no-acr-service-role") as sb:
         ram = sb.client("alibabacloud_ram20150501")
         ram.create_role(ram_models.CreateRoleRequest(role_name=ROLE,
@@ -92,6 +93,14 @@ def test_the_role_as_one_click_makes_it_passes_the_precheck_and_half_of_it_does_
         ram.attach_policy_to_role(ram_models.AttachPolicyToRoleRequest(
             policy_type="System", policy_name="AliyunCSManagedAcrRolePolicy", role_name=ROLE))
         assert _install(sb, facts.SELF_MANAGED_ADDON, {"tokenMode": "auto"}).body.task_id
+        # "cannot install or update": with the policy gone again, a config change is refused too.
+        ram.detach_policy_from_role(ram_models.DetachPolicyFromRoleRequest(
+            policy_type="System", policy_name="AliyunCSManagedAcrRolePolicy", role_name=ROLE))
+        with pytest.raises(TeaException) as caught:
+            sb.client("alibabacloud_cs20151215").modify_cluster_addon(
+                sb.seeded.cluster_id, facts.SELF_MANAGED_ADDON,
+                cs_models.ModifyClusterAddonRequest(config=json.dumps({"tokenMode": "workerRole"})))
+        assert caught.value.code == "ErrManagedAddonRoleNotAttach"
 
 
 # -- acrx, through the CLI -----------------------------------------------------------------------------
@@ -165,3 +174,23 @@ def test_the_default_account_is_authorized_and_acrx_leaves_its_role_alone(tmp_pa
         assert planned["action"] == "no-op" and "is authorized" in planned["reason"] and "adopted" in planned["reason"]
         kept = _changes(_cli(run_cli, sb, "destroy", "--dry-run", "-o", "json").stdout)[ADDRESS]
         assert kept["action"] == "no-op" and "created by acrx" not in kept["reason"]
+
+
+# -- the pure part: which clusters CS's precheck covers --------------------------------------------
+@pytest.mark.parametrize("cluster_type, created, needed", [
+    ("ManagedKubernetes", "2023-04-03T00:30:00+08:00", True),     # the day itself, Beijing time
+    ("ManagedKubernetes", "2023-04-02T17:00:00Z", True),          # = 2023-04-03 01:00 in UTC+8
+    ("ManagedKubernetes", "2023-04-02T23:59:00+08:00", False),
+    ("ManagedKubernetes", "2022-11-08T03:00:00Z", False),
+    ("ManagedKubernetes", None, True),                            # unknown: the stricter reading
+    ("ManagedKubernetes", "not a time", True),
+    ("Kubernetes", "2025-01-01T00:00:00Z", False),                # dedicated: not covered by the notice
+])
+def test_which_clusters_need_the_role(cluster_type, created, needed):
+    from acrx.cloud.cs import Cluster
+    from acrx.steps.identity.service_role import requirement
+
+    cluster = Cluster(id="c" + "0" * 32, name="x", type=cluster_type, profile="Default", spec="ack.pro.small",
+                      version="1.30.1-aliyun.1", state="running", region="cn-hangzhou", vpc_id="vpc-x",
+                      vswitch_ids=(), worker_ram_role_name=None, rrsa=None, created=created)
+    assert requirement(cluster)[0] is needed
