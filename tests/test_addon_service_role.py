@@ -156,6 +156,22 @@ def test_addon_install_alone_adds_only_what_a_half_made_role_lacks(tmp_path, run
         assert facts.SELF_MANAGED_ADDON in sb.world.backends("cs")[0].clusters[sb.seeded.cluster_id].addons
 
 
+def test_a_new_role_is_waited_on_until_readers_see_it(tmp_path, run_cli):
+    """RAM is eventually consistent and CS's precheck reads it like anyone: acrx installs the addon
+    only once a read sees the role it created, so the precheck never refuses it."""
+    with running_sandbox(tmp_path, scenario="no-acr-service-role", mode="worker-role") as sb:
+        sb.write_config(mode="worker-role", network="peering", addon={"flavour": "self-managed"})
+        sb.world.knobs.set(consistency_delay_s=2.0)
+        result = _cli(run_cli, sb, "addon install", "--yes")
+        assert result.exit_code == 0, result.stdout + result.stderr
+        calls = sb.world.calls.calls()
+        created = next(i for i, c in enumerate(calls) if c.action == "CreateRole" and c.status < 400)
+        later = calls[created:]
+        assert any(c.action == "GetRole" and c.error_code == "EntityNotExist.Role" for c in later)
+        assert not any(c.error_code == "ErrManagedAddonRoleNotAttach" for c in calls)
+        assert facts.SELF_MANAGED_ADDON in sb.world.backends("cs")[0].clusters[sb.seeded.cluster_id].addons
+
+
 def test_old_cluster_needs_no_role_and_acrx_creates_none(tmp_path, run_cli):
     with running_sandbox(tmp_path, scenario="old-cluster", mode="rrsa") as sb:
         sb.write_config(mode="rrsa", network="peering", addon={"flavour": "managed"})
