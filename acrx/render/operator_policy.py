@@ -6,6 +6,9 @@ whether the read-only commands (plan, verify, doctor) call it or only setup and 
 `policy()` picks the rows for one account x mode x network and renders a RAM policy document;
 `reasons()` says why each action is there and why a resource is "*".
 
+Under network none the full policy also holds the reads and deletes of the peering and CEN rows:
+the path none relies on is made by `acrx network apply --via peering|cen`, and destroy removes it.
+
 Phases: PLAN rows are called by plan (hence also by verify, doctor, setup and destroy); APPLY rows
 by setup or destroy only; DOCTOR rows by doctor only (a probe it tolerates failing). SCAN rows are
 reads destroy makes under every network mode, because it looks for everything acrx may have
@@ -21,6 +24,7 @@ the row says "*" and why.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from acrx import facts
@@ -47,16 +51,22 @@ ANY_WHY = {
 class Need:
     account: str
     action: str
-    resource: str          # key resolved by _resources(): cluster, instance, role:<which>, policy:<which>, user, tags, assume, any
+    resource: str          # a key _resources() resolves: cluster, instance, role:*, policy:*, user, tags, assume, any:*
     phase: str             # PLAN | APPLY | DOCTOR
     why: str
     modes: tuple = MODES
     networks: tuple = NETS
     scan: bool = False     # destroy reads it under every network mode
+    cleanup: bool = False  # under network none, destroy removes what `network apply --via peering|cen` made
 
 
-def _n(account, action, resource, phase, why, modes=MODES, networks=NETS, scan=False) -> Need:
-    return Need(account, action, resource, phase, why, tuple(modes), tuple(networks), scan)
+def _n(account, action, resource, phase, why, modes=MODES, networks=NETS, scan=False, cleanup=None) -> Need:
+    # Rows of the peering/cen paths are cleanup rows unless they create: destroy under network none
+    # removes the path `acrx network apply --via peering|cen` made for it (docs/configuration.md).
+    if cleanup is None:
+        cleanup = set(networks) & set(VPC_NETS) and not re.search(r":(Create|Add|Accept|Grant|Tag|Associate|Enable)",
+                                                                  action)
+    return Need(account, action, resource, phase, why, tuple(modes), tuple(networks), scan, bool(cleanup))
 
 
 NEEDS: tuple[Need, ...] = (
@@ -153,8 +163,10 @@ NEEDS: tuple[Need, ...] = (
     _n(CLUSTER, "cen:DeleteCen", "any:cen", APPLY, "destroy: the CEN acrx created", networks=("cen",)),
     _n(CLUSTER, "pvtz:DescribeZones", "any:pvtz", PLAN, "find the registry's private zone",
        networks=("peering", "cen", "none"), scan=True),
-    _n(CLUSTER, "pvtz:DescribeZoneInfo", "any:pvtz", PLAN, "the zone's VPC bindings", networks=VPC_NETS),
-    _n(CLUSTER, "pvtz:DescribeZoneRecords", "any:pvtz", PLAN, "the zone's records", networks=VPC_NETS),
+    _n(CLUSTER, "pvtz:DescribeZoneInfo", "any:pvtz", PLAN, "the zone's VPC bindings",
+       networks=("peering", "cen", "none")),
+    _n(CLUSTER, "pvtz:DescribeZoneRecords", "any:pvtz", PLAN, "the zone's records",
+       networks=("peering", "cen", "none")),
     _n(CLUSTER, "pvtz:AddZone", "any:pvtz", APPLY, "create the zone", networks=VPC_NETS),
     _n(CLUSTER, "pvtz:TagResources", "any:pvtz", APPLY, "mark the zone as acrx's", networks=VPC_NETS),
     _n(CLUSTER, "pvtz:AddZoneRecord", "any:pvtz", APPLY, "the registry's A record", networks=VPC_NETS),
@@ -235,7 +247,8 @@ def selected(account: str, mode: str, network: str, read_only: bool) -> list[Nee
         if read_only:
             if need.phase in (PLAN, DOCTOR) and network in need.networks:
                 out.append(need)
-        elif need.phase in (PLAN, APPLY) and (network in need.networks or need.scan):
+        elif need.phase in (PLAN, APPLY) and (network in need.networks or need.scan
+                                              or (network == "none" and need.cleanup)):
             out.append(need)
     return out
 

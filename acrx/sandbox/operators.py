@@ -78,7 +78,8 @@ def seed_operators(world, policies: dict[str, dict[str, dict]]) -> dict:
             provider = ram.create_oidc_provider(CI_PROVIDER, CI_ISSUER, [CI_AUDIENCE], "CI issuer (acrx sandbox)")
             trust = {"Version": "1", "Statement": [{
                 "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Federated": [provider.arn]},
-                "Condition": {"StringEquals": {"oidc:iss": CI_ISSUER, "oidc:aud": CI_AUDIENCE, "oidc:sub": CI_SUBJECT}}}]}
+                "Condition": {"StringEquals": {"oidc:iss": CI_ISSUER, "oidc:aud": CI_AUDIENCE,
+                                               "oidc:sub": CI_SUBJECT}}}]}
             role = ram.create_role(CI_ROLE, json.dumps(trust), "CI: acrx plan/verify/doctor")
             read_only = _attach(ram, role, "Role", "acrx-operator-readonly", docs["read_only"])
             user = ram.create_user(OPERATOR_USER, comments="runs acrx setup/destroy")
@@ -120,7 +121,8 @@ def write_operator_files(state_dir: Path, base_config: dict, seeded: dict) -> di
         id_var, secret_var = key_vars(alias)
         operator["accounts"][alias] = {"uid": acct["uid"], "env": {"access_key_id": id_var,
                                                                    "access_key_secret": secret_var}}
-        env_lines += [f"export {id_var}={acct['access_key_id']}\n", f"export {secret_var}={acct['access_key_secret']}\n"]
+        env_lines += [f"export {id_var}={acct['access_key_id']}\n",
+                      f"export {secret_var}={acct['access_key_secret']}\n"]
     _write_private(state_dir / "sandbox.env", "".join(env_lines), append=True)
     paths = {"token": token_path, "ci": state_dir / CI_CONFIG, "operator": state_dir / OPERATOR_CONFIG}
     paths["ci"].write_text("# acrx.yaml for CI: oidc sources, read-only operator roles (plan, verify, doctor)\n"
