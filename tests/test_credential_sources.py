@@ -123,3 +123,39 @@ def test_bad_source_config_names_the_field(run_cli, tmp_path, source, field):
     assert result.exit_code == 2, result.stderr
     assert field in result.stderr
     assert len(result.stderr.strip().splitlines()) <= 2
+
+
+def _factory(tmp_path, source: dict, environ: dict):
+    from acrx.cloud.credentials import CredentialsFactory
+    from acrx.config.loader import load_config
+
+    path = tmp_path / "real.yaml"
+    path.write_text(yaml.safe_dump({
+        "version": 1, "mode": "rrsa", "accounts": {"cluster": source, "registry": {}},
+        "cluster": {"id": "c0123456789abcdef0123456789abcdef", "region": "cn-hangzhou"},
+        "registries": [{"instance_id": "cri-abcdefghij012345", "region": "cn-hangzhou"}]}))
+    return CredentialsFactory(load_config(path, {}), environ=environ)
+
+
+def test_default_chain_reads_the_credentials_file_under_the_home_of_now(tmp_path):
+    """Real mode, no network: the chain's credentials-file link, with HOME as it is when acrx runs
+    (the library's own copy of HOME was taken at its import)."""
+    home = tmp_path / "home"
+    (home / ".alibabacloud").mkdir(parents=True)
+    (home / ".alibabacloud" / "credentials.ini").write_text(
+        "[default]\ntype = access_key\naccess_key_id = LTAIfromfile0001\naccess_key_secret = secret-from-file\n")
+    environ = {"HOME": str(home), "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true",
+               "ALIBABA_CLOUD_CLI_PROFILE_DISABLED": "true"}
+    creds = _factory(tmp_path, {"default": True}, environ).provider("cluster").get_credentials()
+    assert creds.get_access_key_id() == "LTAIfromfile0001"
+
+
+def test_ecs_role_with_metadata_switched_off_names_the_field(tmp_path):
+    from acrx.errors import UsageError
+
+    factory = _factory(tmp_path, {"ecs_ram_role": {"role_name": "runner"}},
+                       {"ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"})
+    with pytest.raises(UsageError) as info:
+        factory.provider("cluster")
+    assert info.value.field == "accounts.cluster.ecs_ram_role.role_name"
+    assert "ALIBABA_CLOUD_ECS_METADATA_DISABLED" in str(info.value)
