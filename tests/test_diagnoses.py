@@ -142,3 +142,34 @@ def test_a_missing_cli_profile_names_the_field_and_the_fix(tmp_path):
     assert other.returncode == 2 and "never-shown" not in other.stderr
     assert other.stderr.strip() == (f"error: accounts.prod-a.profile: the aliyun CLI config {config} has no "
                                     "profile 'prod-a'; run aliyun configure --profile prod-a")
+
+
+def test_a_failed_connection_says_so_at_the_first_retry(run_cli, tmp_path):
+    """The sandbox drops the first GetCallerIdentity unanswered (seed 6545 rolls 0.049, then
+    eleven rolls >= 0.5): acrx prints one line with the host and the attempt, then succeeds."""
+    with running_sandbox(tmp_path, mode="rrsa", network="public") as sb:
+        sb.world.knobs.set(reset_rate=0.5, only_actions={"GetCallerIdentity"}, seed=6545)
+        result = run_cli("--sandbox", sb.dir, "plan", "-f", sb.config_path)
+        host = sb.sandbox.cloud.endpoint.split("://")[-1]
+    assert result.exit_code == 0, result.stderr
+    notices = [line for line in result.stderr.splitlines() if "retrying" in line]
+    assert len(notices) == 1, result.stderr
+    assert notices[0].startswith("warning: sts:GetCallerIdentity: cannot reach ")
+    assert host in notices[0] and notices[0].endswith("retrying, attempt 2 of 10")
+
+
+def test_a_name_that_does_not_resolve_is_not_retried(run_cli, tmp_path):
+    with running_sandbox(tmp_path, mode="rrsa", network="public") as sb:
+        config = sb.config_path.read_text()
+        env = (sb.dir / "sandbox.env").read_text()
+    endpoint = re.search(r"ACRX_SANDBOX_ENDPOINT=(\S+)", env).group(1)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "sandbox.env").write_text(env.replace(endpoint, "no-such-host.invalid:80"))
+    (elsewhere / "acrx.yaml").write_text(config)
+    started = time.monotonic()
+    result = run_cli("--sandbox", elsewhere, "plan", "-f", elsewhere / "acrx.yaml")
+    assert result.exit_code == 1
+    assert "no-such-host.invalid does not resolve" in result.stderr
+    assert "gave up after 1 attempt" in result.stderr and "retrying" not in result.stderr
+    assert time.monotonic() - started < 30

@@ -57,9 +57,12 @@ def load_config(path: Path | None, overrides: dict[str, Any], sandbox_dir: Path 
 
 
 def open_session(actx: AppContext, config):
+    from acrx.cloud import dead_ends
     from acrx.cloud.sandbox_target import SandboxTarget
     from acrx.cloud.session import CloudSession
 
+    # A connection failure that acrx retries says so at once, with the host (acrx.cloud.dead_ends).
+    dead_ends.set_notice(lambda m: actx.err.print(f"warning: {m}", markup=False, highlight=False))
     sandbox = SandboxTarget.load(actx.sandbox_dir) if actx.sandbox_dir else None
     return CloudSession(config, sandbox)
 

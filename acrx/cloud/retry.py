@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Callable, TypeVar
 
 from acrx import cancel
-from acrx.cloud import errors
+from acrx.cloud import dead_ends, errors
 from acrx.errors import CloudError
 
 T = TypeVar("T")
@@ -107,11 +107,14 @@ def call(fn: Callable[[], T], *, action: str, policy: RetryPolicy | None = None,
             if not idempotent and errors.outcome_unknown(err):
                 raise _outcome_unknown(err, attempts) from None
             raise err from None
-        if attempts >= policy.max_attempts:
-            raise _gave_up(err, attempts, policy.clock() - started) from None
+        why = dead_ends.dead_end(err)   # a DNS failure, or nothing listening on loopback
+        if attempts >= policy.max_attempts or why:
+            raise _gave_up(err, attempts, policy.clock() - started, why) from None
         delay = policy.delay(retry_number, getattr(err, "retry_after_s", None))
         if policy.clock() - started + delay > policy.budget_s:
             raise _gave_up(err, attempts, policy.clock() - started) from None
+        if retry_number == 0:
+            dead_ends.first_retry(err, action, policy.max_attempts)
         policy.stats.record(action, retry=True, slept=delay)
         policy.sleep(delay)
         retry_number += 1
@@ -128,9 +131,10 @@ def _outcome_unknown(err: CloudError, attempts: int) -> CloudError:
     return out
 
 
-def _gave_up(err: CloudError, attempts: int, elapsed: float) -> CloudError:
+def _gave_up(err: CloudError, attempts: int, elapsed: float, why: str | None = None) -> CloudError:
     noun = "attempt" if attempts == 1 else "attempts"
-    out = CloudError(err.code, f"{err.cloud_message} (gave up after {attempts} {noun} in {elapsed:.1f}s)",
+    out = CloudError(err.code, f"{err.cloud_message} (gave up after {attempts} {noun} in {elapsed:.1f}s"
+                     + (f": {why})" if why else ")"),
                      request_id=err.request_id, http_status=err.http_status, action=err.action,
                      access_denied_detail=err.access_denied_detail)
     out.retry_after_s, out.connection, out.attempts = getattr(err, "retry_after_s", None), \
@@ -151,7 +155,9 @@ def invoke(get_client: Callable[[], object], method: str, *args, action: str,
     idempotent = idempotent or any(getattr(arg, "client_token", None) for arg in args)
 
     def once():
-        response = getattr(get_client(), method)(*args, RuntimeOptions())
+        client = get_client()
+        dead_ends.calling(client)   # the host a failure message names
+        response = getattr(client, method)(*args, RuntimeOptions())
         body = getattr(response, "body", None)
         if body is None:
             return {}
