@@ -380,6 +380,38 @@ def test_zone_made_by_a_run_stopped_before_its_tag_is_still_acrx_s(tmp_path, run
         assert _configmap(sb, ownership.RECORD_NAME) is None
 
 
+# -- the record itself: parallel steps of one run write and drop their keys ---------------------------
+def test_dropping_the_last_key_never_deletes_a_key_written_meanwhile(tmp_path):
+    """Seen in the fault campaign: the zone's record was dropped (the last key, so the ConfigMap was
+    deleted) while the addon's was being written beside it; the addon then lost its mark."""
+    from types import SimpleNamespace
+
+    from acrx.kube.client import KubeClient
+    from acrx.steps.context import StepContext
+
+    with running_sandbox(tmp_path) as sb:
+        config = SimpleNamespace(cluster=SimpleNamespace(id=sb.seeded.cluster_id), mode="rrsa",
+                                 network=SimpleNamespace(mode="cen"))
+        kube = KubeClient.from_text(sb.sandbox.cluster.kubeconfig_yaml())
+        zone, addon = StepContext(config, None, kube_factory=lambda: kube), StepContext(config, None, kube_factory=lambda: kube)
+        ownership.record(zone, "pvtz.zone.example")
+        read = kube.get_configmap
+
+        def read_then_someone_writes(namespace, name):
+            found = read(namespace, name)
+            if name == ownership.RECORD_NAME and ownership.record_key("cs.addon.x") not in (found or {}).get("data", {}):
+                ownership.record(addon, "cs.addon.x")       # the addon step, between the read and the delete
+            return found
+
+        kube.get_configmap = read_then_someone_writes
+        ownership.drop(zone, "pvtz.zone.example")
+        kube.get_configmap = read
+        data = _configmap(sb, ownership.RECORD_NAME)["data"]
+        assert list(data) == ["cs.addon.x"]
+        ownership.drop(addon, "cs.addon.x")
+        assert _configmap(sb, ownership.RECORD_NAME) is None
+
+
 # -- item 9: the key in the ConfigMap is the pull user's ----------------------------------------------
 def test_access_key_planner_refuses_a_key_of_another_user():
     from acrx.errors import PreflightError

@@ -171,19 +171,28 @@ def drop(ctx, address: str) -> None:
     from acrx.kube.errors import KubeError
 
     kube = ctx.kube()
+    key = record_key(address)
     try:
-        live = kube.get_configmap(RECORD_NAMESPACE, RECORD_NAME)
-        data = (live or {}).get("data") or {}
-        key = record_key(address)
-        if key not in data:
-            return
-        if set(data) == {key}:
+        for _ in range(5):
+            live = kube.get_configmap(RECORD_NAMESPACE, RECORD_NAME)
+            data = (live or {}).get("data") or {}
+            if key not in data:
+                return
+            if set(data) != {key}:
+                kube.patch_configmap_data(RECORD_NAMESPACE, RECORD_NAME, {key: None})
+                return
+            # The last key: delete the record, but only as read. Another step of the same run may
+            # be writing its own key right now (a parallel create); then read again.
+            version = (live.get("metadata") or {}).get("resourceVersion")
             try:
-                kube.delete_configmap(RECORD_NAMESPACE, RECORD_NAME)
+                kube.call(f"delete configmap {RECORD_NAMESPACE}/{RECORD_NAME}", kube.core.delete_namespaced_config_map,
+                          RECORD_NAME, RECORD_NAMESPACE, body={"preconditions": {"resourceVersion": version}})
+                return
             except KubeError as exc:
-                if not exc.not_found:
+                if exc.not_found:
+                    return
+                if not exc.conflict:
                     raise
-        else:
-            kube.patch_configmap_data(RECORD_NAMESPACE, RECORD_NAME, {key: None})
+        kube.patch_configmap_data(RECORD_NAMESPACE, RECORD_NAME, {key: None})   # busy: leave it empty
     finally:
         ctx.forget(_MEMO)
