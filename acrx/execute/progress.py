@@ -82,8 +82,10 @@ class RichProgress:
         if self.live:
             from rich.live import Live
 
+            # No stdout redirection: results (stdout) must never land in the progress stream.
             self._live_view = Live(self._render_running(), console=self.console, transient=True,
-                                   refresh_per_second=4, get_renderable=self._render_running)
+                                   refresh_per_second=4, get_renderable=self._render_running,
+                                   redirect_stdout=False, redirect_stderr=False)
             self._live_view.start()
         else:
             self._thread = threading.Thread(target=self._beat, name="acrx-heartbeat", daemon=True)

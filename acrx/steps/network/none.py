@@ -48,7 +48,7 @@ def _dns(ctx, cluster, registry, ip: str) -> tuple[bool, str]:
     api = pvtz_api(ctx, cluster.alias, cluster.region)
     zone = api.find_zone(domain)
     if zone is None:
-        return False, f"{domain} has no PrivateZone zone in the cluster's account: it will not resolve"
+        return False, f"{domain} has no PrivateZone zone in the cluster's account, so it does not resolve from the cluster"
     bound = any(b.vpc_id == cluster.vpc.id for b in api.bindings(zone.id))
     values = [r.value for r in api.records(zone.id) if r.rr == "@" and r.type == "A"]
     ok = bound and values == [ip]
