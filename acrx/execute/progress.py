@@ -136,8 +136,9 @@ class RichProgress:
                 step = self._steps[address] = _Step(len(self._steps) + 1, what, self._clock())
             step.what, step.awaiting = what, None
             self._running[address] = step
-        line = Text(f"{self._counter(step)} ", style="bold")
-        line.append(f"{address}: {what}")
+        line = Text()
+        line.append(self._counter(step), style="bold")
+        line.append(f" {address}: {what}")
         self._line(line, step)
 
     def waiting(self, address: str, what: str, elapsed: float) -> None:
@@ -159,14 +160,16 @@ class RichProgress:
     def step_done(self, address: str, outputs: Mapping[str, Any]) -> None:
         # Outputs are not printed: they may hold secrets, and the summary shows what matters.
         step, took = self._finish(address)
-        line = Text("ok", style="green")
+        line = Text()
+        line.append("ok", style="green")
         line.append(f" {self._counter(step) + ' ' if step else ''}{address}{took}")
         self._line(line, step)
 
     def step_failed(self, address: str, error: BaseException | str) -> None:
         step, took = self._finish(address)
         text = " ".join(str(error).split()) or type(error).__name__
-        line = Text("failed", style="red")
+        line = Text()
+        line.append("failed", style="red")
         line.append(f" {self._counter(step) + ' ' if step else ''}{address}{took}: {text}")
         with self._lock:   # a failure is printed even with --quiet
             self.console.print(line, highlight=False, soft_wrap=True)
