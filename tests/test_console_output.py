@@ -118,3 +118,15 @@ def test_completion_scripts_and_answers():
     zsh = _acrx({"_ACRX_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "acrx setup --mo"})
     assert "--mode" in zsh.stdout
     assert _acrx({}, "completion", "tcsh").returncode == 2
+
+
+def test_quiet_verify_prints_no_progress(run_cli, tmp_path):
+    with running_sandbox(tmp_path, mode="rrsa", network="public") as sb:
+        setup = run_cli("--sandbox", sb.dir, "-q", "setup", "-f", sb.config_path, "--yes")
+        loud = run_cli("--sandbox", sb.dir, "verify", "-f", sb.config_path)
+        quiet = run_cli("--sandbox", sb.dir, "-q", "verify", "-f", sb.config_path)
+    assert setup.exit_code == loud.exit_code == quiet.exit_code == 0, setup.stderr + quiet.stderr
+    assert "control plane: reading" in loud.stderr and "pull: " in loud.stderr
+    assert "control plane: reading" not in quiet.stderr and "pull: " not in quiet.stderr
+    assert "verified: Successfully pulled image" in quiet.stdout      # results stay
+    assert "control plane: reading" not in setup.stderr               # setup's own verify too
