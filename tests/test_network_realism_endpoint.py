@@ -60,7 +60,8 @@ def test_the_sandbox_endpoint_is_creating_drops_early_acl_entries_and_adds_the_d
 def test_public_setup_waits_for_running_writes_acl_one_by_one_and_keeps_the_default(tmp_path, run_cli, monkeypatch):
     """With the endpoint CREATING for 1.5 s (clock scale 0.05), an ACL entry written at once would be
     dropped and the pull would time out; acrx waits, confirms each entry, verifies a pull, plans no
-    change afterwards (the default entry is no drift), and destroy leaves the default entry alone."""
+    change afterwards (the default entry is no drift), and destroy removes only acrx's entries (the
+    default one goes only with the endpoint acrx switched on)."""
     monkeypatch.setenv("ACRX_STATE_DIR", str(tmp_path / "state"))
     with running_sandbox(tmp_path, network="public", clock_scale=0.05) as sb:
         cli = ("--sandbox", sb.dir)
@@ -75,4 +76,8 @@ def test_public_setup_waits_for_running_writes_acl_one_by_one_and_keeps_the_defa
         for _ in range(2):
             result = run_cli(*cli, "destroy", "-f", sb.config_path, "--yes")
             assert result.exit_code == 0, result.stderr
-        assert _instance(sb).acl == [("127.0.0.1/32", "default")]
+        instance = _instance(sb)
+        assert not [c for _, c in instance.acl if c.startswith("acrx")]
+        # The default entry is never acrx's while the endpoint is on; destroy removes it only together
+        # with switching off an endpoint acrx switched on (acrx.steps.network.destroy_handlers).
+        assert ("127.0.0.1/32", "default") in instance.acl if instance.internet_enabled else instance.acl == []
