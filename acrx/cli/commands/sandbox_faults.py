@@ -8,8 +8,6 @@ applies all or none.
 
 import json
 import re
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Optional
 
@@ -82,9 +80,13 @@ def _render(knobs: dict, endpoint: str) -> list[str]:
 
 
 def _call(endpoint: str, secret: str, payload: dict | None) -> dict:
+    import urllib.error  # here, not at the top: `acrx --help` must not pay for urllib
+    import urllib.request
+
     from acrx.sandbox.core.control import FAULTS_PATH
 
     data = None if payload is None else json.dumps(payload).encode()
+
     request = urllib.request.Request(f"http://{endpoint}{FAULTS_PATH}", data=data, method="GET" if data is None else "POST",
                                      headers={"Authorization": f"Bearer {secret}", "Content-Type": "application/json"})
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never via a proxy
