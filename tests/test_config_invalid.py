@@ -149,7 +149,7 @@ CASES = [
     ("empty-service-accounts", _set("addon.service_accounts", []), "addon.service_accounts", ()),
     ("account-not-mapping", _set("accounts.cluster", "prod-a"), "accounts.cluster", ()),
     ("bad-mode-flag", lambda doc: None, "mode", ("--mode", "kerberos")),
-    ("bad-network-flag", lambda doc: None, "network.mode", ("--network", "vpn")),
+    ("bad-network-flag", lambda doc: None, "--network", ("--network", "vpn")),   # the flag, not the file
     ("bad-cluster-id-flag", lambda doc: None, "cluster.id", ("--cluster-id", "c123")),
     ("bad-cluster-uid-flag", _drop("accounts.cluster.uid"), "--cluster-uid", ("--cluster-uid", "42")),
 ]

@@ -238,4 +238,4 @@ def test_allow_any_source_without_the_public_network_is_refused(tmp_path, run_cl
         result, elapsed = _run_timed(run_cli, *args, "-f", path, "--allow-any-source")
         _assert_one_line_exit_2(result, elapsed, "--allow-any-source")
     result, elapsed = _run_timed(run_cli, "network", "apply", "-f", path, "--allow-any-source", "--yes")
-    _assert_one_line_exit_2(result, elapsed, "allow_any_source")
+    _assert_one_line_exit_2(result, elapsed, "--allow-any-source")   # the flag, as setup and plan

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 
 import typer
 
@@ -73,7 +72,9 @@ def _click_field(exc: BaseException) -> str | None:
 
 
 def _run(argv: list[str] | None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
+    from acrx.cli.global_args import lift
+
+    args = lift(list(sys.argv[1:] if argv is None else argv))   # `acrx plan --sandbox DIR` too
     verbose = any(a in ("-v", "-vv", "--verbose") for a in args)
     as_json = _wants_json(args)
     from acrx.render.envelope import printed
@@ -100,7 +101,10 @@ def _dispatch(args: list[str], verbose: bool, as_json: bool, before: int) -> int
         if exc.__class__.__name__ == "NoArgsIsHelpError":
             exc.show()
             return ExitCode.OK
-        exc.show()
+        from acrx.cli.options import bad_value_line
+
+        line = bad_value_line(exc)   # a refused flag value: one line naming the flag, as every usage error
+        typer.echo(f"error: {line}", err=True) if line else exc.show()
         if as_json and printed() == before:
             message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
             _error_envelope(exc, ExitCode.USAGE, " ".join(message.split()), _click_field(exc))
@@ -108,6 +112,8 @@ def _dispatch(args: list[str], verbose: bool, as_json: bool, before: int) -> int
     except (KeyboardInterrupt, Interrupted, Exception) as exc:  # the one place errors become exit codes
         code = exit_code_for(exc)
         if verbose:
+            import traceback  # only with -v: the import costs start-up time
+
             traceback.print_exc()
         if code not in (ExitCode.CHANGES_PENDING,):
             label = "interrupted" if code == ExitCode.INTERRUPTED else "error"

@@ -7,7 +7,7 @@ or the config model (acrx.facts and acrx.errors are plain Python).
 
 import re
 from pathlib import Path
-from typing import Annotated, Optional, Sequence
+from typing import Annotated, Any, Literal, Optional, Sequence
 
 import typer
 
@@ -18,33 +18,76 @@ DEFAULT_FILE = Path("acrx.yaml")
 OUTPUTS = ("table", "json")
 ROUTE_TOS = ("endpoint", "vpc")
 
-# -- the config file and what overrides it ---------------------------------------------------------
+# Enum flags are Literal types: typer validates them while parsing (exit 2 naming the flag, before
+# anything is read) and lists the choices in --help as <a|b|c>.
+Mode = Literal[facts.MODES]
+NetworkMode = Literal[facts.NETWORK_MODES]
+RouteTo = Literal[ROUTE_TOS]
+AssumeKind = Literal[facts.ASSUME_POLICY_KINDS]
+Scope = Literal[facts.PULL_POLICY_SCOPES]
+Output = Literal[OUTPUTS]
+
+# -- the config file ---------------------------------------------------------------------------------
 FileOpt = Annotated[Path, typer.Option("-f", "--file", help="Config file.")]
-ModeOpt = Annotated[Optional[str], typer.Option("--mode",
-                                                help="rrsa | worker-role | access-key (overrides the file).")]
-NetworkOpt = Annotated[Optional[str], typer.Option("--network",
-                                                   help="public | peering | cen | none (overrides the file).")]
+
+# -- the desired state: one group, each flag overriding one acrx.yaml key ----------------------------
+# plan, setup, verify, doctor, destroy and the step commands that use a setting take the same flag
+# for it, and the flag is only an override of the key (see desired_overrides): a setting lives in
+# acrx.yaml, so a plain run after `setup --route-to vpc` can be told what the cluster was set up for.
+ModeOpt = Annotated[Optional[Mode], typer.Option("--mode", help="How the helper gets credentials (key: mode).")]
+NetworkOpt = Annotated[Optional[NetworkMode], typer.Option(
+    "--network", help="How nodes reach the registry (key: network.mode).")]
+RouteToOpt = Annotated[Optional[RouteTo], typer.Option(
+    "--route-to", help="peering/cen: route the endpoint's /32 or B's VPC CIDR (key: network.route_to).")]
+AnySourceOpt = Annotated[bool, typer.Option(
+    "--allow-any-source", help="public: allow 0.0.0.0/0 in the ACL (key: network.allow_any_source).")]
+AssumeOpt = Annotated[Optional[AssumeKind], typer.Option(
+    "--assume-policy", help="custom: sts:AssumeRole on the registry role only; system: AliyunSTSAssumeRoleAccess "
+                            "(key: roles.assume_policy).")]
+ScopeOpt = Annotated[Optional[Scope], typer.Option(
+    "--pull-policy-scope", help="instance: this instance's repositories; any: every instance, as documented "
+                                "(key: roles.pull_policy_scope).")]
+# A consent to write the key in plaintext, not a shape of the desired state: a flag only.
+PlainAkOpt = Annotated[bool, typer.Option("--allow-plaintext-access-key",
+                                          help="access-key mode: allow the AccessKey in the ConfigMap.")]
+
+# flag -> the acrx.yaml key it overrides (saved plans and the marks comparison name both)
+DESIRED_KEYS = {
+    "--mode": "mode",
+    "--network": "network.mode",
+    "--route-to": "network.route_to",
+    "--assume-policy": "roles.assume_policy",
+    "--pull-policy-scope": "roles.pull_policy_scope",
+    "--allow-any-source": "network.allow_any_source",
+}
+
+
+def desired_overrides(mode: Optional[str] = None, network: Optional[str] = None, route_to: Optional[str] = None,
+                      assume_policy: Optional[str] = None, pull_policy_scope: Optional[str] = None,
+                      allow_any_source: bool = False) -> dict[str, Any]:
+    """The config overrides the desired-state flags make (None: the file's value stands)."""
+    return {"mode": mode, "network.mode": network, "network.route_to": route_to,
+            "roles.assume_policy": assume_policy, "roles.pull_policy_scope": pull_policy_scope,
+            "network.allow_any_source": True if allow_any_source else None}
+
+
+def settings_of(config, allow_plaintext_access_key: bool = False) -> dict[str, Any]:
+    """Every setting that shaped a plan, read from the effective config (saved with the plan)."""
+    return {"mode": config.mode, "network": config.network.mode, "route_to": config.network.route_to,
+            "assume_policy": config.roles.assume_policy, "pull_policy_scope": config.roles.pull_policy_scope,
+            "allow_plaintext_access_key": bool(allow_plaintext_access_key),
+            "allow_any_source": bool(config.network.allow_any_source)}
+
 
 # -- plan and apply ----------------------------------------------------------------------------------
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Plan only; change nothing.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")]
-OutputOpt = Annotated[str, typer.Option("-o", "--output", help="table | json.")]
+OutputOpt = Annotated[Output, typer.Option("-o", "--output", help="table or json.")]
 DetailedOpt = Annotated[bool, typer.Option("--detailed-exitcode",
                                            help="With --dry-run: exit 3 when changes are pending.")]
 NoResumeOpt = Annotated[bool, typer.Option(
     "--no-resume", help="Ignore the journals of interrupted runs: apply the fresh plan as it is.")]
-
-# -- identity ----------------------------------------------------------------------------------------
-AssumeOpt = Annotated[Optional[str], typer.Option(
-    "--assume-policy", help="custom (sts:AssumeRole on the registry role only) | system (AliyunSTSAssumeRoleAccess).")]
-ScopeOpt = Annotated[str, typer.Option(
-    "--pull-policy-scope", help="instance (this instance's repositories) | any (every instance, as documented).")]
-PlainAkOpt = Annotated[bool, typer.Option("--allow-plaintext-access-key",
-                                          help="access-key mode: allow the AccessKey in the ConfigMap.")]
-
-# -- network -----------------------------------------------------------------------------------------
-AnySourceOpt = Annotated[bool, typer.Option("--allow-any-source", help="public mode: allow 0.0.0.0/0 in the ACL.")]
-RouteToOpt = Annotated[Optional[str], typer.Option("--route-to", help="peering/cen: endpoint (/32) | vpc (B's CIDR).")]
+OutOpt = Annotated[Optional[Path], typer.Option("--out", help="Save the plan (JSON) to apply it later with --plan.")]
 
 # -- cluster access ----------------------------------------------------------------------------------
 KubeconfigOpt = Annotated[Optional[Path], typer.Option(
@@ -124,3 +167,16 @@ def check_any_source(allow_any_source: bool, network_mode: str) -> None:
     if allow_any_source and network_mode != "public":
         raise UsageError(f"applies to network mode public only; with {network_mode} it would do nothing",
                          field="--allow-any-source", hint="drop the flag, or use --network public")
+
+
+def bad_value_line(exc) -> Optional[str]:
+    """One line for a flag whose value the parser refused (a choice, a number): `--route-to: 'vcp'
+    is not one of 'endpoint', 'vpc'`, instead of click's usage block. None for other usage errors."""
+    if exc.__class__.__name__ != "BadParameter" or getattr(exc, "param", None) is None:
+        return None
+    opts = getattr(exc.param, "opts", None) or []
+    flag = max(opts, key=len) if opts else getattr(exc.param, "name", None) or "value"
+    message = " ".join(str(exc.format_message() if hasattr(exc, "format_message") else exc).split())
+    for noise in ("Value error, ", f"Invalid value for '{flag}': ", "Invalid value: "):
+        message = message.replace(noise, "")
+    return f"{flag}: {message.rstrip('.')}"

@@ -113,11 +113,17 @@ def load_config(path: Path | None, overrides: dict | None = None) -> AcrxConfig:
         if value is not None:
             set_path(data, key, value)
     if not have_file:
-        missing = [f"{p} ({flag})" for p, flag in REQUIRED_WITHOUT_FILE.items() if get_path(data, p) is None]
+        # Name a flag only where this command has it (its overrides hold the key): plan or verify
+        # have no --cluster-id, and a hint naming one would send the user to an error.
+        takes = overrides or {}
+        missing = [f"{p} ({flag})" if p in takes else p
+                   for p, flag in REQUIRED_WITHOUT_FILE.items() if get_path(data, p) is None]
         if missing:
+            flags = any(p in takes for p in REQUIRED_WITHOUT_FILE)
             raise UsageError(
                 f"no config file {clean(str(path))} and no value for {', '.join(missing)}",
-                field="-f/--file", hint="write one with `acrx init`, or give the flags named")
+                field="-f/--file", hint="write one with `acrx init`, or give the flags named" if flags
+                else "write one with `acrx init`, or name one with -f FILE")
     try:
         return AcrxConfig.model_validate(data)
     except pydantic.ValidationError as exc:

@@ -174,6 +174,9 @@ class Roles(_Frozen):
     pull_policy: Optional[PolicyName] = Field(None, description="Default acrx-pull-<instance id> per registry.")
     assume_policy: Literal["custom", "system"] = Field(
         "custom", description="custom: sts:AssumeRole on the registry role only; system: AliyunSTSAssumeRoleAccess.")
+    pull_policy_scope: Literal["instance", "any"] = Field(
+        "instance", description="instance: the pull policy names this instance's repositories; any: every "
+                                "instance, as the documentation's example does.")
     max_session_duration: Optional[SessionDuration] = Field(
         None, description="Registry role MaxSessionDuration; default the largest expire_duration.")
 

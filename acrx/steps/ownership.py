@@ -142,9 +142,11 @@ def record(ctx, address: str, **details: Any) -> None:
     Idempotent; other keys of the record are untouched (a strategic-merge patch of one key)."""
     from acrx.kube.errors import KubeError
 
+    from acrx.steps.applied import stamp   # the settings it was applied under (mode, network, route_to, ...)
+
     config = ctx.config
-    value = json.dumps({"address": address, "cluster": config.cluster.id, "mode": config.mode,
-                        "network": config.network.mode, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    value = json.dumps({"address": address, "cluster": config.cluster.id, **stamp(config),
+                        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                         **details}, sort_keys=True, separators=(",", ":"))
     key = record_key(address)
     kube = ctx.kube()

@@ -5,7 +5,7 @@ import typer
 
 from acrx.cli.options import (DEFAULT_FILE, DetailedOpt, DryRunOpt, FileOpt, KubeconfigOpt, LockTimeoutOpt,
                               ModeOpt, NoResumeOpt, OutputOpt, PrivateOpt, SaveKubeconfigOpt, YesOpt)
-from acrx.cli.root import app, app_context
+from acrx.cli.root import app
 
 addon_app = typer.Typer(help="The aliyun-acr-credential-helper addon (managed or self-managed).",
                         no_args_is_help=True, rich_markup_mode=None)
@@ -20,16 +20,14 @@ def install(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = No
             lock_timeout: LockTimeoutOpt = None, no_resume: NoResumeOpt = False) -> int:
     """Install the credential helper addon, or mend its config; self-managed pods that started
     before RRSA was enabled are restarted."""
-    from acrx.cli.flow import RunOptions, load_config, plan_and_apply, step_context
+    from acrx.cli.desired import check_marks, load
+    from acrx.cli.flow import RunOptions, plan_and_apply
     from acrx.steps.addon import AddonStep
-    from acrx.steps.context import StepOptions
 
-    actx = app_context(ctx)
     run = RunOptions(dry_run=dry_run, yes=yes, output=output, detailed_exitcode=detailed_exitcode,
                      lock_timeout=lock_timeout, no_resume=no_resume)
     run.check()
-    config = load_config(file, {"mode": mode}, actx.sandbox_dir)
-    options = StepOptions(kubeconfig=str(kubeconfig) if kubeconfig else None)
-    step_ctx = step_context(actx, config, options, save_kubeconfig=save_kubeconfig,
-                            private_kubeconfig=private_kubeconfig)
-    return plan_and_apply(actx, step_ctx, [AddonStep()], run)
+    d = load(ctx, file, mode=mode, kubeconfig=kubeconfig, save_kubeconfig=save_kubeconfig,
+             private_kubeconfig=private_kubeconfig)
+    check_marks(d, takes={"mode"})
+    return plan_and_apply(d.actx, d.step_ctx, [AddonStep()], run)

@@ -10,7 +10,7 @@ import typer
 from acrx.cli.commands.render import configmap_cmd
 from acrx.cli.options import (DEFAULT_FILE, DetailedOpt, DryRunOpt, FileOpt, KubeconfigOpt, LockTimeoutOpt,
                               ModeOpt, OutputOpt, NoResumeOpt, PlainAkOpt, PrivateOpt, SaveKubeconfigOpt, YesOpt)
-from acrx.cli.root import app, app_context
+from acrx.cli.root import app
 from acrx.errors import UsageError
 
 configmap_app = typer.Typer(help="The kube-system/acr-configuration ConfigMap of the self-managed helper.",
@@ -28,23 +28,22 @@ def apply(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None
           allow_plaintext_access_key: PlainAkOpt = False, lock_timeout: LockTimeoutOpt = None,
           no_resume: NoResumeOpt = False) -> int:
     """Set the keys acrx manages in acr-configuration; every other key is kept."""
-    from acrx.cli.flow import RunOptions, load_config, plan_and_apply, step_context
+    from acrx.cli.desired import check_marks, load
+    from acrx.cli.flow import RunOptions, load_config, plan_and_apply
+    from acrx.cli.root import app_context
     from acrx.steps.configmap import ConfigMapStep
-    from acrx.steps.context import StepOptions
 
-    actx = app_context(ctx)
     run = RunOptions(dry_run=dry_run, yes=yes, output=output, detailed_exitcode=detailed_exitcode,
                      lock_timeout=lock_timeout, no_resume=no_resume)
     run.check()
-    config = load_config(file, {"mode": mode}, actx.sandbox_dir)
+    config = load_config(file, {"mode": mode}, app_context(ctx).sandbox_dir)
     if config.addon_flavour != "self-managed":
         raise UsageError("the managed addon takes its settings from its addon config, not from the ConfigMap",
                          field="addon.flavour", hint="run `acrx addon install`, or set addon.flavour: self-managed")
-    options = StepOptions(kubeconfig=str(kubeconfig) if kubeconfig else None,
-                          allow_plaintext_access_key=allow_plaintext_access_key)
-    step_ctx = step_context(actx, config, options, save_kubeconfig=save_kubeconfig,
-                            private_kubeconfig=private_kubeconfig)
-    if config.mode == "access-key" and allow_plaintext_access_key:
-        actx.err.print("warning: the ConfigMap holds the registry AccessKey secret in plaintext; anyone who can "
-                       "read ConfigMaps in kube-system can read it", markup=False, highlight=False)
-    return plan_and_apply(actx, step_ctx, [ConfigMapStep()], run)
+    d = load(ctx, file, mode=mode, kubeconfig=kubeconfig, save_kubeconfig=save_kubeconfig,
+             private_kubeconfig=private_kubeconfig, allow_plaintext_access_key=allow_plaintext_access_key)
+    check_marks(d, takes={"mode"})
+    if d.config.mode == "access-key" and allow_plaintext_access_key:
+        d.actx.err.print("warning: the ConfigMap holds the registry AccessKey secret in plaintext; anyone who can "
+                         "read ConfigMaps in kube-system can read it", markup=False, highlight=False)
+    return plan_and_apply(d.actx, d.step_ctx, [ConfigMapStep()], run)

@@ -8,9 +8,8 @@ from typing import Optional
 import typer
 
 from acrx.cli.options import (DEFAULT_FILE, AssumeOpt, DetailedOpt, DryRunOpt, FileOpt, LockTimeoutOpt, ModeOpt,
-                              NoResumeOpt, OutputOpt, PlainAkOpt, ScopeOpt, YesOpt, check_identity_flags,
-                              check_mode)
-from acrx.cli.root import app, app_context
+                              NoResumeOpt, OutputOpt, PlainAkOpt, ScopeOpt, YesOpt)
+from acrx.cli.root import app
 
 rrsa_app = typer.Typer(help="RRSA (OIDC) on the cluster.", no_args_is_help=True, rich_markup_mode=None)
 roles_app = typer.Typer(help="The cluster-side and registry-side RAM roles.", no_args_is_help=True,
@@ -22,46 +21,61 @@ app.add_typer(roles_app, name="roles")
 app.add_typer(policy_app, name="policy")
 
 
-
 def _run(ctx: typer.Context, which: str, *, file: Path, mode: Optional[str], dry_run: bool, yes: bool,
-         output: str, detailed_exitcode: bool, assume_policy: Optional[str], pull_policy_scope: str,
-         allow_plaintext_access_key: bool, lock_timeout: Optional[str] = None, no_resume: bool = False) -> int:
-    from acrx.cli.flow import RunOptions, load_config, plan_and_apply, step_context
-    from acrx.steps.context import StepOptions
+         output: str, detailed_exitcode: bool, assume_policy: Optional[str] = None,
+         pull_policy_scope: Optional[str] = None, allow_plaintext_access_key: bool = False,
+         lock_timeout: Optional[str] = None, no_resume: bool = False) -> int:
+    from acrx.cli.desired import check_marks, load
+    from acrx.cli.flow import RunOptions, plan_and_apply
     from acrx.steps.identity import PolicyStep, RolesStep, RrsaStep
 
-    check_mode(mode)
-    check_identity_flags(assume_policy, pull_policy_scope)
     run = RunOptions(dry_run=dry_run, yes=yes, output=output, detailed_exitcode=detailed_exitcode,
                      lock_timeout=lock_timeout, no_resume=no_resume)
     run.check()
-    actx = app_context(ctx)
-    config = load_config(file, {"mode": mode}, actx.sandbox_dir)
-    options = StepOptions(assume_policy=assume_policy, allow_plaintext_access_key=allow_plaintext_access_key,
-                          extra={"pull_policy_scope": pull_policy_scope})
+    # Only `policy attach` makes the access-key user's key; the other steps never write it, so the
+    # consent to keep it in plaintext is not theirs to ask for (nor a flag of theirs).
+    consent = allow_plaintext_access_key if which == "policy" else True
+    d = load(ctx, file, mode=mode, assume_policy=assume_policy, pull_policy_scope=pull_policy_scope,
+             allow_plaintext_access_key=consent)
+    check_marks(d, takes=TAKES[which])
     step = {"rrsa": RrsaStep, "roles": RolesStep, "policy": PolicyStep}[which](standalone=True)
-    return plan_and_apply(actx, step_context(actx, config, options), [step], run)
+    return plan_and_apply(d.actx, d.step_ctx, [step], run)
 
 
-def _identity_command(which: str, doc: str):
-    """One command per identity step: the same flags, the same flow, a different step."""
-    def command(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None,
+# the desired-state settings each step plans by (and so has flags for)
+TAKES = {"rrsa": {"mode"}, "roles": {"mode", "assume_policy"}, "policy": {"mode", "pull_policy_scope"}}
+
+
+@rrsa_app.command("enable")
+def rrsa_enable(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None,
                 dry_run: DryRunOpt = False, yes: YesOpt = False, output: OutputOpt = "table",
-                detailed_exitcode: DetailedOpt = False, assume_policy: AssumeOpt = None,
-                pull_policy_scope: ScopeOpt = "instance", allow_plaintext_access_key: PlainAkOpt = False,
+                detailed_exitcode: DetailedOpt = False,
                 lock_timeout: LockTimeoutOpt = None, no_resume: NoResumeOpt = False) -> int:
-        return _run(ctx, which, file=file, mode=mode, dry_run=dry_run, yes=yes, output=output,
-                    detailed_exitcode=detailed_exitcode, assume_policy=assume_policy,
-                    pull_policy_scope=pull_policy_scope, allow_plaintext_access_key=allow_plaintext_access_key,
-                    lock_timeout=lock_timeout, no_resume=no_resume)
-
-    command.__doc__ = doc
-    return command
+    """Enable RRSA on the cluster (ModifyCluster) and wait for the OIDC provider."""
+    return _run(ctx, "rrsa", file=file, mode=mode, dry_run=dry_run, yes=yes, output=output,
+                detailed_exitcode=detailed_exitcode, lock_timeout=lock_timeout, no_resume=no_resume)
 
 
-rrsa_enable = rrsa_app.command("enable")(_identity_command(
-    "rrsa", "Enable RRSA on the cluster (ModifyCluster) and wait for the OIDC provider."))
-roles_apply = roles_app.command("apply")(_identity_command(
-    "roles", "The cluster role (rrsa), the registry role, and the permission to assume it."))
-policy_attach = policy_app.command("attach")(_identity_command(
-    "policy", "The pull policy and its attachment (to the registry role, or the RAM user and its key)."))
+@roles_app.command("apply")
+def roles_apply(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None,
+                assume_policy: AssumeOpt = None,
+                dry_run: DryRunOpt = False, yes: YesOpt = False, output: OutputOpt = "table",
+                detailed_exitcode: DetailedOpt = False,
+                lock_timeout: LockTimeoutOpt = None, no_resume: NoResumeOpt = False) -> int:
+    """The cluster role (rrsa), the registry role, and the permission to assume it."""
+    return _run(ctx, "roles", file=file, mode=mode, dry_run=dry_run, yes=yes, output=output,
+                detailed_exitcode=detailed_exitcode, assume_policy=assume_policy,
+                lock_timeout=lock_timeout, no_resume=no_resume)
+
+
+@policy_app.command("attach")
+def policy_attach(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None,
+                  pull_policy_scope: ScopeOpt = None, allow_plaintext_access_key: PlainAkOpt = False,
+                  dry_run: DryRunOpt = False, yes: YesOpt = False, output: OutputOpt = "table",
+                  detailed_exitcode: DetailedOpt = False,
+                  lock_timeout: LockTimeoutOpt = None, no_resume: NoResumeOpt = False) -> int:
+    """The pull policy and its attachment (to the registry role, or the RAM user and its key)."""
+    return _run(ctx, "policy", file=file, mode=mode, dry_run=dry_run, yes=yes, output=output,
+                detailed_exitcode=detailed_exitcode, pull_policy_scope=pull_policy_scope,
+                allow_plaintext_access_key=allow_plaintext_access_key, lock_timeout=lock_timeout,
+                no_resume=no_resume)

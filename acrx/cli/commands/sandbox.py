@@ -7,19 +7,28 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Literal, Optional
 
 import typer
 
+from acrx.cli.options import Mode, NetworkMode
 from acrx.cli.root import app, app_context
 from acrx.errors import AcrxError, UsageError
 
 sandbox_app = typer.Typer(help="Run the local sandbox cloud and cluster.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
 
-STATE_DIR_OPTION = typer.Option(Path(".acrx/sandbox"), "--state-dir", help="Where the sandbox keeps its files.")
+DEFAULT_STATE_DIR = Path(".acrx/sandbox")
+STATE_DIR_OPTION = typer.Option(None, "--state-dir", help="Where the sandbox keeps its files; default the global "
+                                "--sandbox DIR (or ACRX_SANDBOX), else .acrx/sandbox.")
 SCENARIO_OPTION = typer.Option("default", "--scenario", help="A seeded variant of the sandbox world (see docs/sandbox.md).")
 CLOCK_SCALE_OPTION = typer.Option(0.05, "--clock-scale", help="Real seconds per cloud second of slow work.")
 READY_TIMEOUT_S = 60
+
+
+def _state_dir(actx, given: Optional[Path]) -> Path:
+    """--state-dir, else the global --sandbox DIR / ACRX_SANDBOX, else .acrx/sandbox."""
+    return given or actx.sandbox_dir or DEFAULT_STATE_DIR
 
 
 def _pid(state_dir: Path) -> int | None:
@@ -49,16 +58,17 @@ def _alive(pid: int) -> bool:
 @sandbox_app.command("up")
 def up(
     ctx: typer.Context,
-    state_dir: Path = STATE_DIR_OPTION,
+    state_dir: Optional[Path] = STATE_DIR_OPTION,
     scenario: str = SCENARIO_OPTION,
     clock_scale: float = CLOCK_SCALE_OPTION,
-    mode: str = typer.Option("rrsa", "--mode", help="Mode written into DIR/acrx.yaml."),
-    network: str = typer.Option("peering", "--network", help="Network mode written into DIR/acrx.yaml."),
+    mode: Mode = typer.Option("rrsa", "--mode", help="Mode written into DIR/acrx.yaml."),
+    network: NetworkMode = typer.Option("peering", "--network", help="Network mode written into DIR/acrx.yaml."),
     operators: bool = typer.Option(False, "--operators", help="Also seed operator identities holding exactly "
                                    "acrx's operator policies; write DIR/acrx-ci.yaml (oidc) and DIR/acrx-operator.yaml."),
 ) -> None:
     """Start the sandbox in the background; write sandbox.env, acrx.yaml and kubeconfig to DIR."""
     actx = app_context(ctx)
+    state_dir = _state_dir(actx, state_dir)
     _check_scenario(scenario)
     pid = _pid(state_dir)
     if pid and _alive(pid):
@@ -92,9 +102,10 @@ def up(
 
 
 @sandbox_app.command("down")
-def down(ctx: typer.Context, state_dir: Path = STATE_DIR_OPTION) -> None:
+def down(ctx: typer.Context, state_dir: Optional[Path] = STATE_DIR_OPTION) -> None:
     """Stop the sandbox started from DIR and remove its secret files."""
     actx = app_context(ctx)
+    state_dir = _state_dir(actx, state_dir)
     pid = _pid(state_dir)
     if pid is None or not _alive(pid):
         (state_dir / "sandbox.pid").unlink(missing_ok=True)
@@ -112,8 +123,9 @@ def down(ctx: typer.Context, state_dir: Path = STATE_DIR_OPTION) -> None:
 
 
 @sandbox_app.command("env")
-def env(ctx: typer.Context, state_dir: Path = STATE_DIR_OPTION) -> None:
+def env(ctx: typer.Context, state_dir: Optional[Path] = STATE_DIR_OPTION) -> None:
     """Print DIR/sandbox.env (export lines, including the sandbox's own AccessKeys)."""
+    state_dir = _state_dir(app_context(ctx), state_dir)
     path = state_dir / "sandbox.env"
     if not path.exists():
         raise UsageError(f"{path} does not exist; start one with `acrx sandbox up --state-dir {state_dir}`",
@@ -124,8 +136,9 @@ def env(ctx: typer.Context, state_dir: Path = STATE_DIR_OPTION) -> None:
 @app.command("demo")
 def demo(
     ctx: typer.Context,
-    mode: str = typer.Option("rrsa", "--mode", help="rrsa | worker-role | access-key."),
-    network: str = typer.Option("peering", "--network", help="public | peering | cen."),
+    mode: Mode = typer.Option("rrsa", "--mode", help="How the helper gets credentials."),
+    network: Literal["public", "peering", "cen"] = typer.Option(
+        "peering", "--network", help="How nodes reach the registry (the demo builds the path itself, so not none)."),
     scenario: str = SCENARIO_OPTION,
     clock_scale: float = CLOCK_SCALE_OPTION,
 ) -> int:

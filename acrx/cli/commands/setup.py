@@ -12,98 +12,101 @@ from typing import Annotated, Optional
 
 import typer
 
-from acrx.cli.options import (DEFAULT_FILE, AnySourceOpt, AssumeOpt, FileOpt, KubeconfigOpt, LockTimeoutOpt, ModeOpt,
-                              NetworkOpt, NoResumeOpt, OutputOpt, PlainAkOpt, RouteToOpt, ScopeOpt, YesOpt,
-                              check_any_source, check_identity_flags)
-from acrx.cli.root import app, app_context
+from acrx.cli.options import (DEFAULT_FILE, AnySourceOpt, AssumeOpt, DetailedOpt, DryRunOpt, FileOpt, KubeconfigOpt,
+                              LockTimeoutOpt, ModeOpt, NetworkOpt, NoResumeOpt, OutOpt, OutputOpt, PlainAkOpt,
+                              RouteToOpt, ScopeOpt, YesOpt)
+from acrx.cli.root import app
+
+PlanDryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Accepted for symmetry with setup; plan never writes.",
+                                             show_default=False)]
 
 
-def _context(ctx: typer.Context, file: Path, mode, network, assume_policy, pull_policy_scope,
-             allow_plaintext_access_key, allow_any_source, route_to, kubeconfig):
-    from acrx.cli.flow import load_config, step_context
-    from acrx.steps.context import StepOptions
+def _desired(ctx: typer.Context, file: Path, flags: dict, kubeconfig, *, given=None, check=True):
+    """The desired state (file + flags) and, unless a saved plan fixes the settings, the check
+    that acrx's marks on the cluster agree with it (acrx.cli.desired)."""
+    from acrx.cli.desired import check_marks, load
 
-    check_identity_flags(assume_policy, pull_policy_scope)
-    actx = app_context(ctx)
-    config = load_config(file, {"mode": mode, "network.mode": network}, actx.sandbox_dir)
-    check_any_source(allow_any_source, config.network.mode)
-    options = StepOptions(assume_policy=assume_policy, allow_plaintext_access_key=allow_plaintext_access_key,
-                          allow_any_source=allow_any_source or None, route_to=route_to,
-                          kubeconfig=str(kubeconfig) if kubeconfig else None,
-                          extra={"pull_policy_scope": pull_policy_scope})
-    # Every setting that shapes the plan: saved with it, so `setup --plan` needs none of them again.
-    settings = {"mode": config.mode, "network": config.network.mode, "route_to": route_to,
-                "assume_policy": assume_policy, "pull_policy_scope": pull_policy_scope,
-                "allow_plaintext_access_key": bool(allow_plaintext_access_key),
-                "allow_any_source": bool(allow_any_source)}
-    return actx, config, options, step_context(actx, config, options), settings
+    desired = load(ctx, file, kubeconfig=kubeconfig, given=given, **flags)
+    if check:
+        check_marks(desired)
+    return desired
 
 
 @app.command("plan")
 def plan(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None, network: NetworkOpt = None,
-         dry_run: Annotated[bool, typer.Option("--dry-run", help="Accepted for symmetry: plan never writes.")] = True,
-         output: OutputOpt = "table",
+         route_to: RouteToOpt = None, assume_policy: AssumeOpt = None, pull_policy_scope: ScopeOpt = None,
+         allow_any_source: AnySourceOpt = False, allow_plaintext_access_key: PlainAkOpt = False,
+         dry_run: PlanDryRunOpt = False, output: OutputOpt = "table",
          detailed_exitcode: Annotated[bool, typer.Option(
              "--detailed-exitcode", help="Exit 0 with no changes, 3 with changes pending.")] = False,
-         out: Annotated[Optional[Path], typer.Option("--out", help="Save the plan (JSON) for `acrx setup --plan`.")] = None,
-         assume_policy: AssumeOpt = None, pull_policy_scope: ScopeOpt = "instance",
-         allow_plaintext_access_key: PlainAkOpt = False, allow_any_source: AnySourceOpt = False,
-         route_to: RouteToOpt = None, kubeconfig: KubeconfigOpt = None) -> int:
+         out: OutOpt = None, kubeconfig: KubeconfigOpt = None) -> int:
     """Show what `acrx setup` would change, reading only (CI: --detailed-exitcode -o json)."""
     from acrx.cli.flow import RunOptions, check_out_path, plan_and_apply
     from acrx.steps.setup import plan_setup, setup_steps
 
     if out is not None:
         check_out_path(out)   # before any cloud read: a typo in --out costs nothing
-    actx, config, options, step_ctx, settings = _context(
-        ctx, file, mode, network, assume_policy, pull_policy_scope, allow_plaintext_access_key, allow_any_source,
-        route_to, kubeconfig)
+    flags = dict(mode=mode, network=network, route_to=route_to, assume_policy=assume_policy,
+                 pull_policy_scope=pull_policy_scope, allow_any_source=allow_any_source,
+                 allow_plaintext_access_key=allow_plaintext_access_key)
+    d = _desired(ctx, file, flags, kubeconfig)
     run = RunOptions(dry_run=True, output=output, detailed_exitcode=detailed_exitcode, out=out)
-    return plan_and_apply(actx, step_ctx, setup_steps(config, settings["network"]), run, planner=plan_setup,
-                          settings=settings)
+    return plan_and_apply(d.actx, d.step_ctx, setup_steps(d.config, d.config.network.mode), run, planner=plan_setup,
+                          settings=d.settings)
 
 
 @app.command("setup")
 def setup(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None, network: NetworkOpt = None,
-          yes: YesOpt = False,
-          output: OutputOpt = "table",
+          route_to: RouteToOpt = None, assume_policy: AssumeOpt = None, pull_policy_scope: ScopeOpt = None,
+          allow_any_source: AnySourceOpt = False, allow_plaintext_access_key: PlainAkOpt = False,
+          yes: YesOpt = False, dry_run: DryRunOpt = False,
+          detailed_exitcode: DetailedOpt = False, output: OutputOpt = "table",
           no_verify: Annotated[bool, typer.Option("--no-verify", help="Do not run acrx verify afterwards.")] = False,
           saved_plan: Annotated[Optional[Path], typer.Option(
               "--plan", help="Apply this saved plan (from acrx plan --out), under the settings it was made with.")] = None,
           keep: Annotated[bool, typer.Option("--keep", help="Keep verify's nginx Deployment.")] = False,
-          assume_policy: AssumeOpt = None, pull_policy_scope: ScopeOpt = "instance",
-          allow_plaintext_access_key: PlainAkOpt = False, allow_any_source: AnySourceOpt = False,
-          route_to: RouteToOpt = None, kubeconfig: KubeconfigOpt = None,
+          kubeconfig: KubeconfigOpt = None,
           lock_timeout: LockTimeoutOpt = None, no_resume: NoResumeOpt = False) -> int:
     """Plan every step, apply the plan, then prove a pod pulls (acrx verify)."""
     from acrx.cli.flow import RunOptions, plan_and_apply, step_context
+    from acrx.errors import UsageError
+
     from acrx.steps.setup import plan_setup, setup_steps
 
-    saved = None
+    if detailed_exitcode and not dry_run:
+        raise UsageError("only means something with --dry-run (setup exits 0 once it has applied)",
+                         field="--detailed-exitcode", hint="add --dry-run to ask whether anything would change")
+    flags = dict(mode=mode, network=network, route_to=route_to, assume_policy=assume_policy,
+                 pull_policy_scope=pull_policy_scope, allow_any_source=allow_any_source,
+                 allow_plaintext_access_key=allow_plaintext_access_key)
+    saved, given = None, None
     if saved_plan is not None:
-        from acrx.cli.saved_plan import given_flags, read_saved_plan, settings_for
+        from acrx.cli.saved_plan import SETTING_FLAGS, given_flags, read_saved_plan, settings_for
 
         saved = read_saved_plan(saved_plan)
-        flags = {"mode": mode, "network": network, "route_to": route_to, "assume_policy": assume_policy,
-                 "pull_policy_scope": pull_policy_scope, "allow_plaintext_access_key": allow_plaintext_access_key,
-                 "allow_any_source": allow_any_source}
-        chosen = settings_for(saved.settings, flags, given_flags(ctx))
-        mode, network, route_to = chosen["mode"], chosen["network"], chosen["route_to"]
-        assume_policy, pull_policy_scope = chosen["assume_policy"], chosen["pull_policy_scope"]
-        allow_plaintext_access_key = chosen["allow_plaintext_access_key"]
-        allow_any_source = chosen["allow_any_source"]
-    actx, config, options, step_ctx, settings = _context(
-        ctx, file, mode, network, assume_policy, pull_policy_scope, allow_plaintext_access_key, allow_any_source,
-        route_to, kubeconfig)
+        if (saved.meta or {}).get("command") == "destroy":
+            raise UsageError(f"{saved_plan} is a teardown, not a setup plan", field="--plan",
+                             hint=f"apply it with `acrx destroy --plan {saved_plan}`")
+        flags = settings_for(saved.settings, flags, given_flags(ctx))
+        given = set(SETTING_FLAGS)   # the reviewed plan's settings are a deliberate choice
+    d = _desired(ctx, file, flags, kubeconfig, given=given)
+    if not (no_verify or dry_run):
+        from acrx.cli.commands.verify import check_image_network
 
-    def verify(sink) -> int:
+        check_image_network(d.config)   # a verify image the network cannot reach fails before any change
+
+    def after(sink) -> int:
+        from acrx.steps.applied import restamp
+
+        restamp(d.step_ctx)   # acrx's marks now name the settings just applied (acrx.steps.applied)
         if no_verify:
             return 0
         from acrx.cli.commands.verify import run_verify, verify_run
 
-        fresh = step_context(actx, config, options)   # apply changed the world; read it anew
-        return run_verify(actx, verify_run(actx, fresh, file, None, keep), output, sink)
+        fresh = step_context(d.actx, d.config, d.options)   # apply changed the world; read it anew
+        return run_verify(d.actx, verify_run(d.actx, fresh, file, None, keep), output, sink)
 
-    run = RunOptions(yes=yes, output=output, lock_timeout=lock_timeout, no_resume=no_resume)
-    return plan_and_apply(actx, step_ctx, setup_steps(config, settings["network"]), run, planner=plan_setup,
-                          saved=saved, after_apply=verify, settings=settings)
+    run = RunOptions(dry_run=dry_run, yes=yes, output=output, detailed_exitcode=detailed_exitcode,
+                     lock_timeout=lock_timeout, no_resume=no_resume)
+    return plan_and_apply(d.actx, d.step_ctx, setup_steps(d.config, d.config.network.mode), run, planner=plan_setup,
+                          saved=saved, after_apply=after, settings=d.settings)

@@ -9,16 +9,21 @@ that was skipped or could not be decided is never counted as a pass.
 """
 
 
+import re
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from acrx.cli.options import DEFAULT_FILE, FileOpt, KubeconfigOpt, OutputOpt, check_output
-from acrx.cli.root import app, app_context
+from acrx.cli.options import (DEFAULT_FILE, AnySourceOpt, AssumeOpt, FileOpt, KubeconfigOpt, ModeOpt, NetworkOpt,
+                              OutputOpt, RouteToOpt, ScopeOpt, check_output)
+from acrx.cli.root import app
 
 TimeoutOpt = Annotated[Optional[str], typer.Option(
     "--timeout", help="How long to wait for the pull (e.g. 90s, 5m; default verify.timeout).")]
+DoctorTimeoutOpt = Annotated[Optional[str], typer.Option(
+    "--timeout", help="How long to wait for the helper's pull Secret (at most 20s) and for the registry probe's "
+                      "answer (at most 30s), e.g. 10s; default verify.timeout.")]
 KeepOpt = Annotated[bool, typer.Option("--keep", help="Leave the acrx-verify Deployment in place.")]
 MARK = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP", "unknown": "UNKNOWN"}
 
@@ -40,17 +45,43 @@ def _timeout_seconds(text: Optional[str], config) -> float:
 
 
 def _prepare(ctx: typer.Context, file: Path, output: str, timeout: Optional[str], kubeconfig: Optional[Path],
-             keep: bool, overrides: Optional[dict] = None):
-    from acrx.cli.flow import load_config, step_context
-    from acrx.steps.context import StepOptions
+             keep: bool, flags: Optional[dict] = None):
+    """The run over the desired state (file + flags), refused (exit 2) before any layer runs when
+    acrx's marks say the cluster is set up for other settings, or when verify.image cannot be
+    reached over the configured network."""
+    from acrx.cli.desired import check_marks, load
 
     check_output(output)
-    actx = app_context(ctx)
-    config = load_config(file, overrides or {}, actx.sandbox_dir)
     # verify and doctor plan only to compare: they never write the key, so the consent that
     # --allow-plaintext-access-key gives for writing it is not asked for here.
-    options = StepOptions(kubeconfig=str(kubeconfig) if kubeconfig else None, allow_plaintext_access_key=True)
-    return actx, verify_run(actx, step_context(actx, config, options), file, timeout, keep)
+    d = load(ctx, file, kubeconfig=kubeconfig, allow_plaintext_access_key=True, **(flags or {}))
+    run = verify_run(d.actx, d.step_ctx, file, timeout, keep)   # a bad --timeout fails before any read
+    check_image_network(d.config)
+    check_marks(d)
+    return d.actx, run
+
+
+_DOMAIN_RE = re.compile(r"(?P<name>[a-z0-9][a-z0-9-]*?)-registry(?P<vpc>-vpc)?\.(?P<region>[a-z0-9-]+)\.cr\.aliyuncs\.com")
+
+
+def check_image_network(config) -> None:
+    """verify.image on an instance's system domain must be the one the network reaches: the VPC
+    domain resolves (PrivateZone) and routes only over peering or CEN, the internet domain only
+    over the public endpoint. Caught before any pod runs; `none` is the user's own path."""
+    from acrx.errors import UsageError
+
+    image, network = config.verify.image, config.network.mode
+    found = _DOMAIN_RE.fullmatch((image or "").split("/", 1)[0].lower())
+    if not found or network == "none":
+        return
+    vpc = bool(found["vpc"])
+    if vpc == (network != "public"):
+        return
+    other = f"{found['name']}-registry{'' if vpc else '-vpc'}.{found['region']}.cr.aliyuncs.com"
+    instead = other + "/" + image.split("/", 1)[1] if "/" in image else other
+    cause = ("names the VPC domain, which only a VPC path (peering or cen) reaches; network.mode is public"
+             if vpc else f"names the internet domain, which only the public endpoint serves; network.mode is {network}")
+    raise UsageError(f"{image} {cause}", field="verify.image", hint=f"set verify.image: {instead}")
 
 
 def verify_run(actx, step_ctx, file: Path, timeout: Optional[str], keep: bool):
@@ -120,10 +151,14 @@ def _report(actx, kind: str, results, output: str, success_line: Optional[str],
 
 
 @app.command("verify")
-def verify(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, keep: KeepOpt = False,
+def verify(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None, network: NetworkOpt = None,
+           route_to: RouteToOpt = None, assume_policy: AssumeOpt = None, pull_policy_scope: ScopeOpt = None,
+           allow_any_source: AnySourceOpt = False, keep: KeepOpt = False,
            output: OutputOpt = "table", timeout: TimeoutOpt = None, kubeconfig: KubeconfigOpt = None) -> int:
     """Prove a pod pulls: control plane, then the component, then an nginx Deployment's pull."""
-    actx, run = _prepare(ctx, file, output, timeout, kubeconfig, keep)
+    flags = dict(mode=mode, network=network, route_to=route_to, assume_policy=assume_policy,
+                 pull_policy_scope=pull_policy_scope, allow_any_source=allow_any_source)
+    actx, run = _prepare(ctx, file, output, timeout, kubeconfig, keep, flags)
     return run_verify(actx, run, output)
 
 
@@ -143,13 +178,17 @@ def run_verify(actx, run, output: str, sink: Optional[dict] = None) -> int:
 
 
 @app.command("doctor")
-def doctor(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, output: OutputOpt = "table",
-           timeout: TimeoutOpt = None, kubeconfig: KubeconfigOpt = None) -> int:
+def doctor(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None, network: NetworkOpt = None,
+           route_to: RouteToOpt = None, assume_policy: AssumeOpt = None, pull_policy_scope: ScopeOpt = None,
+           allow_any_source: AnySourceOpt = False, output: OutputOpt = "table",
+           timeout: DoctorTimeoutOpt = None, kubeconfig: KubeconfigOpt = None) -> int:
     """Why a pull fails, and which step fixes it: verify's layers without creating a Deployment."""
     from acrx.doctor import layers as L
     from acrx.render.envelope import KIND_DOCTOR
 
-    actx, run = _prepare(ctx, file, output, timeout, kubeconfig, keep=False)
+    flags = dict(mode=mode, network=network, route_to=route_to, assume_policy=assume_policy,
+                 pull_policy_scope=pull_policy_scope, allow_any_source=allow_any_source)
+    actx, run = _prepare(ctx, file, output, timeout, kubeconfig, keep=False, flags=flags)
     show = (lambda r: _print_layer(actx.out, r)) if output == "table" else None
     results = L.run_layers([(L.LAYER_CONTROL_PLANE, lambda: L.control_plane_layer(run)),
                             (L.LAYER_COMPONENT, lambda: L.component_layer(run)),

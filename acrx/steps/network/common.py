@@ -54,6 +54,14 @@ def plan_route(ctx, *, alias: str, region: str, table_id: str, destination: str,
             return Change(address, Action.NOOP, before, before, account=alias, kind=ROUTE_KIND,
                           reason=keep_reason(is_marked(entry.name, description=entry.description),
                                              f"{dest} goes to {hop_type} {entry.next_hop_id}"))
+        if is_marked(entry.name, description=entry.description):
+            # acrx made this route, for another network path than this plan's (cen where the plan is
+            # for peering, or the other way round): say so, and offer nothing that breaks that path.
+            raise PreflightError(
+                f"route table {table_id} sends {dest} to {entry.next_hop_type} {entry.next_hop_id}, a route acrx "
+                f"made for another network path than this plan's {hop_type} route", field="network.mode",
+                hint="`acrx status` shows the mode and network acrx set the cluster up for; pass that --network "
+                     "(and --route-to), or set it in acrx.yaml")
         raise PreflightError(
             f"route table {table_id} already sends {dest} to {entry.next_hop_type} {entry.next_hop_id}; acrx does "
             f"not replace routes it did not plan", field="network.route_to",

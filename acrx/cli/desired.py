@@ -1,0 +1,80 @@
+"""The desired state every planning and checking command reads the same way: acrx.yaml, with the
+desired-state flags (acrx.cli.options, one group) as overrides of its keys, and the check that the
+cluster's marks agree with it (acrx.steps.applied).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from acrx.cli.options import DEFAULT_FILE, check_any_source, desired_overrides, settings_of
+
+
+@dataclass
+class Desired:
+    actx: Any
+    config: Any
+    options: Any
+    step_ctx: Any
+    settings: dict[str, Any]
+    given: set[str] = field(default_factory=set)
+    source: str = str(DEFAULT_FILE)
+
+
+def load(ctx, file: Path, *, mode: Optional[str] = None, network: Optional[str] = None,
+         route_to: Optional[str] = None, assume_policy: Optional[str] = None,
+         pull_policy_scope: Optional[str] = None, allow_any_source: bool = False,
+         allow_plaintext_access_key: bool = False, kubeconfig: Optional[Path] = None,
+         save_kubeconfig: Optional[Path] = None, private_kubeconfig: bool = False,
+         given: Optional[set[str]] = None) -> Desired:
+    """The run's config, step options and StepContext from the file and the desired-state flags.
+
+    The step options carry the effective values (file, or flag when given), so steps that read a
+    setting from the options and steps that read it from the config see the same thing."""
+    from acrx.cli.flow import load_config, step_context
+    from acrx.cli.root import app_context
+    from acrx.cli.saved_plan import given_flags
+    from acrx.steps.context import StepOptions
+
+    actx = app_context(ctx)
+    overrides = desired_overrides(mode, network, route_to, assume_policy, pull_policy_scope)
+    config = load_config(file, overrides, actx.sandbox_dir)
+    # --allow-any-source outside public mode: blame the flag, not the file it would be merged into
+    check_any_source(allow_any_source, config.network.mode)
+    if allow_any_source:
+        config = load_config(file, {**overrides, "network.allow_any_source": True}, actx.sandbox_dir)
+    net = config.network
+    options = StepOptions(assume_policy=config.roles.assume_policy,
+                          allow_plaintext_access_key=allow_plaintext_access_key,
+                          allow_any_source=net.allow_any_source, route_to=net.route_to,
+                          kubeconfig=str(kubeconfig) if kubeconfig else None,
+                          extra={"pull_policy_scope": config.roles.pull_policy_scope})
+    step_ctx = step_context(actx, config, options, save_kubeconfig=save_kubeconfig,
+                            private_kubeconfig=private_kubeconfig)
+    return Desired(actx, config, options, step_ctx, settings_of(config, allow_plaintext_access_key),
+                   given_flags(ctx) if given is None else given, _source(file, actx.sandbox_dir))
+
+
+def _source(file: Path, sandbox_dir: Optional[Path]) -> str:
+    """The file the config came from, as the user would name it in `edit ...`."""
+    if Path(file).exists() or file != DEFAULT_FILE:
+        return str(file)
+    if sandbox_dir is not None and (Path(sandbox_dir) / "acrx.yaml").exists():
+        return str(Path(sandbox_dir) / "acrx.yaml")
+    return str(DEFAULT_FILE)
+
+
+def check_marks(desired: Desired, takes: Optional[set[str]] = None) -> None:
+    """Exit 2, naming the flags that match the cluster, when acrx's marks say the cluster is set
+    up for other settings than the ones this run would plan for (and no flag asked for them).
+    `takes`: the settings a step command has flags for (and plans by); the others are not its
+    business, and a message naming a flag it lacks would send the user to an error."""
+    from acrx.errors import UsageError
+    from acrx.steps.applied import SETTINGS, disagreement, read_marks, stamp
+
+    skip = set(desired.given) | (set(SETTINGS) - set(takes) if takes is not None else set())
+    message = disagreement(read_marks(desired.step_ctx), stamp(desired.config), skip, desired.source)
+    if message:
+        raise UsageError(message)
