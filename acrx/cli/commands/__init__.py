@@ -8,6 +8,7 @@ from acrx.cli.commands import setup  # noqa: F401  (plan, setup)
 from acrx.cli.commands import verify  # noqa: F401  (verify, doctor)
 from acrx.cli.commands import destroy  # noqa: F401
 from acrx.cli.commands import status  # noqa: F401
+from acrx.cli.commands import fleet  # noqa: F401  (fleet list|plan|setup|verify|destroy)
 from acrx.cli.commands import identity  # noqa: F401  (rrsa, roles, policy)
 from acrx.cli.commands import network  # noqa: F401
 from acrx.cli.commands import addon  # noqa: F401

@@ -1,0 +1,134 @@
+"""`acrx fleet list|plan|setup|verify|destroy`: one registry, many clusters (issue 16).
+
+The config lists the clusters under `clusters:` (a `cluster:` config is a fleet of one). Every
+command takes the selection flags (--cluster, --cluster-selector, --cluster-shard) and
+--parallelism (the bounded pool that plans, applies and verifies clusters side by side). Shared
+resources (the registry side, and what clusters of one account share) are planned once; with
+--cluster-shard they are left to one `--shared-only` run (docs/fleet.md says why).
+"""
+
+from pathlib import Path
+from typing import Annotated, List, Optional
+
+import typer
+
+from acrx.cli.options import DEFAULT_FILE, FileOpt, OutputOpt, YesOpt, check_output
+from acrx.cli.root import app, app_context
+
+fleet_app = typer.Typer(help="Run acrx over many clusters sharing one registry (clusters: in the config).",
+                        no_args_is_help=True)
+app.add_typer(fleet_app, name="fleet")
+
+ClusterOpt = Annotated[Optional[List[str]], typer.Option(
+    "--cluster", help="Only this cluster (id or name); repeatable.")]
+SelectorOpt = Annotated[Optional[List[str]], typer.Option(
+    "--cluster-selector", help="Only clusters whose tags hold key=value; repeatable (all must hold).")]
+ShardOpt = Annotated[Optional[str], typer.Option(
+    "--cluster-shard", help="i/n: the i-th of n shards (from 0); shards cover every cluster exactly once.")]
+ParallelismOpt = Annotated[int, typer.Option(
+    "--parallelism", min=1, max=64, help="Clusters planned, applied or verified at once.")]
+FailFastOpt = Annotated[bool, typer.Option("--fail-fast", help="Stop starting clusters once one fails.")]
+SharedOnlyOpt = Annotated[bool, typer.Option(
+    "--shared-only", help="Only the shared resources (registry side, per account), for all selected clusters.")]
+
+
+def _fleet(ctx, file: Path, clusters, selectors, shard, overrides=None):
+    from acrx.config.fleet import load_fleet
+
+    actx = app_context(ctx)
+    fleet = load_fleet(file, overrides, actx.sandbox_dir)
+    chosen = fleet.select(clusters or (), selectors or (), shard)
+    if not chosen.members:
+        from acrx.errors import UsageError
+
+        raise UsageError("the selection holds no cluster", field="--cluster-selector" if selectors else "--cluster",
+                         hint="acrx fleet list shows the clusters and their tags")
+    return actx, fleet, chosen
+
+
+@fleet_app.command("list")
+def list_clusters(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, cluster: ClusterOpt = None,
+                  selector: SelectorOpt = None, shard: ShardOpt = None, output: OutputOpt = "table") -> int:
+    """The clusters of the config (after selection), offline: name, id, account, region, mode, network."""
+    check_output(output)
+    actx, _, chosen = _fleet(ctx, file, cluster, selector, shard)
+    rows = [{"name": m.name, "cluster": m.cluster_id, "account": m.config.cluster.account,
+             "region": m.config.cluster.region, "mode": m.config.mode, "network": m.config.network.mode,
+             "tags": m.tags} for m in chosen.members]
+    if output == "json":
+        from acrx.render.envelope import print_json
+
+        print_json(actx.out, "FleetList", {"clusters": rows})
+        return 0
+    from acrx.render.fleet_view import print_rows
+
+    print_rows(actx.out, rows, ["name", "cluster", "account", "region", "mode", "network"])
+    return 0
+
+
+def _options(allow_any_source: bool = False):
+    from acrx.steps.context import StepOptions
+
+    return StepOptions(allow_any_source=allow_any_source or None)
+
+
+@fleet_app.command("plan")
+def plan(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, cluster: ClusterOpt = None, selector: SelectorOpt = None,
+         shard: ShardOpt = None, shared_only: SharedOnlyOpt = False, parallelism: ParallelismOpt = 8,
+         output: OutputOpt = "table", fail_fast: FailFastOpt = False,
+         detailed_exitcode: Annotated[bool, typer.Option(
+             "--detailed-exitcode", help="Exit 0 with no changes, 3 with changes pending.")] = False) -> int:
+    """What `acrx fleet setup` would change, reading only; one plan for the selected clusters."""
+    from acrx.cli.fleet_runs import fleet_plan
+
+    check_output(output)
+    actx, fleet, chosen = _fleet(ctx, file, cluster, selector, shard)
+    return fleet_plan(actx, fleet, chosen, _options(), parallelism=parallelism, output=output,
+                      shared_only=shared_only, sharded=shard is not None, fail_fast=fail_fast,
+                      detailed_exitcode=detailed_exitcode)
+
+
+@fleet_app.command("setup")
+def setup(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, cluster: ClusterOpt = None, selector: SelectorOpt = None,
+          shard: ShardOpt = None, shared_only: SharedOnlyOpt = False, parallelism: ParallelismOpt = 8,
+          yes: YesOpt = False, output: OutputOpt = "table", fail_fast: FailFastOpt = False,
+          no_verify: Annotated[bool, typer.Option("--no-verify", help="Do not verify the clusters afterwards.")] = False
+          ) -> int:
+    """Plan the selected clusters, apply the shared changes once, then every cluster concurrently; verify."""
+    from acrx.cli.fleet_runs import fleet_setup
+
+    check_output(output)
+    actx, fleet, chosen = _fleet(ctx, file, cluster, selector, shard)
+    return fleet_setup(actx, fleet, chosen, _options(), parallelism=parallelism, output=output, yes=yes,
+                       shared_only=shared_only, sharded=shard is not None, fail_fast=fail_fast,
+                       verify=not no_verify and not shared_only, config_file=str(file))
+
+
+@fleet_app.command("verify")
+def verify(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, cluster: ClusterOpt = None, selector: SelectorOpt = None,
+           shard: ShardOpt = None, parallelism: ParallelismOpt = 8, output: OutputOpt = "table",
+           fail_fast: FailFastOpt = False,
+           timeout: Annotated[Optional[str], typer.Option("--timeout", help="How long each pull may take.")] = None,
+           keep: Annotated[bool, typer.Option("--keep", help="Leave the acrx-verify Deployments in place.")] = False
+           ) -> int:
+    """Prove a pod pulls in every selected cluster, concurrently; one table; the worst exit code."""
+    from acrx.cli.fleet_runs import fleet_verify
+
+    check_output(output)
+    actx, _, chosen = _fleet(ctx, file, cluster, selector, shard)
+    return fleet_verify(actx, chosen.members, parallelism=parallelism, output=output, fail_fast=fail_fast,
+                        timeout=timeout, keep=keep, config_file=str(file))
+
+
+@fleet_app.command("destroy")
+def destroy(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, cluster: ClusterOpt = None,
+            selector: SelectorOpt = None, shard: ShardOpt = None, parallelism: ParallelismOpt = 8,
+            yes: YesOpt = False, output: OutputOpt = "table", fail_fast: FailFastOpt = False,
+            dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only; delete nothing.")] = False) -> int:
+    """Remove what acrx made for the selected clusters; shared resources stay while another cluster uses them."""
+    from acrx.cli.fleet_runs import fleet_destroy
+
+    check_output(output)
+    actx, fleet, chosen = _fleet(ctx, file, cluster, selector, shard)
+    return fleet_destroy(actx, fleet, chosen, _options(), parallelism=parallelism, output=output, yes=yes,
+                         fail_fast=fail_fast, dry_run=dry_run)
