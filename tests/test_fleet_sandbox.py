@@ -154,3 +154,46 @@ def test_shard_setup_needs_the_shared_run_first(run_cli, fleet):
     result = _cli(run_cli, fleet, "destroy", "--yes")
     assert result.exit_code == 0, result.stderr
     assert _leftovers(fleet) == []
+
+
+def test_sandbox_up_fleet_scenario_from_a_shell(tmp_path):
+    """`acrx sandbox up --scenario fleet --clusters N --accounts K`: N clusters over K accounts
+    and two regions, a fleet acrx.yaml that `acrx fleet plan` takes as it is."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env["ACRX_STATE_DIR"] = str(tmp_path / "journal")
+
+    def acrx(*args):
+        return subprocess.run([sys.executable, "-m", "acrx", *map(str, args)], capture_output=True, text=True,
+                              timeout=180, env=env)
+
+    state = tmp_path / "sb"
+    up = acrx("sandbox", "up", "--state-dir", state, "--clock-scale", "0", "--scenario", "fleet",
+              "--clusters", "4", "--accounts", "3")
+    assert up.returncode == 0, up.stderr
+    try:
+        assert "fleet plan" in up.stdout
+        config = yaml_load(state / "acrx.yaml")
+        assert len(config["clusters"]) == 4
+        assert len({c["account"] for c in config["clusters"]}) == 3
+        assert len({c["region"] for c in config["clusters"]}) == 2
+        values = (state / "sandbox.env").read_text()
+        for alias in ("REGISTRY", "CLUSTER_1", "CLUSTER_2", "CLUSTER_3"):
+            assert f"ACRX_SANDBOX_{alias}_ACCESS_KEY_ID=" in values
+        plan = acrx("--sandbox", state, "fleet", "plan", "-f", state / "acrx.yaml", "-o", "json")
+        assert plan.returncode == 0, plan.stderr
+        rows = json.loads(plan.stdout)["data"]["clusters"]
+        assert [r["cluster"] for r in rows if r["cluster"] != "(shared)"] == [c["name"] for c in config["clusters"]]
+        assert all(r["create"] > 0 for r in rows)
+    finally:
+        down = acrx("sandbox", "down", "--state-dir", state)
+        assert down.returncode == 0, down.stderr
+
+
+def yaml_load(path):
+    import yaml
+
+    return yaml.safe_load(path.read_text())

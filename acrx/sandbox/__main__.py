@@ -19,7 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the sandbox until SIGTERM")
     serve.add_argument("--state-dir", type=Path, required=True)
-    serve.add_argument("--scenario", default="default", choices=sorted(VARIANTS))
+    serve.add_argument("--scenario", default="default", choices=sorted(VARIANTS) + ["fleet"])
+    serve.add_argument("--clusters", type=int, default=5)   # --scenario fleet (acrx.sandbox.fleet)
+    serve.add_argument("--accounts", type=int, default=2)
     serve.add_argument("--clock-scale", type=float, default=0.05)
     serve.add_argument("--port", type=int, default=0)
     serve.add_argument("--mode", default="rrsa")
@@ -32,9 +34,17 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    sandbox = Sandbox(args.scenario, clock_scale=args.clock_scale).start(port=args.port)
+    if args.scenario == "fleet":
+        from acrx.sandbox.fleet import FleetSandbox
+
+        # Each cluster keeps its own mixed mode and network (--mode/--network do not apply).
+        sandbox = FleetSandbox(args.clusters, args.accounts, clock_scale=args.clock_scale).start(port=args.port)
+        write = lambda: sandbox.write_state(state_dir)  # noqa: E731
+    else:
+        sandbox = Sandbox(args.scenario, clock_scale=args.clock_scale).start(port=args.port)
+        write = lambda: sandbox.write_state(state_dir, mode=args.mode, network=args.network)  # noqa: E731
     try:
-        sandbox.write_state(state_dir, mode=args.mode, network=args.network)
+        write()
         print(f"sandbox ready: cloud {sandbox.cloud.url}, registry {sandbox.registry.url}, "
               f"cluster {sandbox.cluster.url}", flush=True)
         stop.wait()

@@ -89,10 +89,10 @@ def seed_fleet(world: World, images: ImageStore, clusters: int, accounts: int) -
         account = world.add_account(f"cluster-{k + 1}", REGISTRY_REGION)
         precheck.seed_role(world, account.uid)   # AliyunCSManagedAcrRole granted, as after ACK's one-click grant
         account_objs.append(account)
-    made = []
+    made, locals_made = [], 0
     for i in range(clusters):
         account = account_objs[i % accounts]
-        local = (i // accounts) % 3 != 2   # two clusters in three in the registry's region
+        local = i % 3 != 2   # two clusters in three in the registry's region
         region, zone = (REGISTRY_REGION, "cn-hangzhou-h") if local else (OTHER_REGION, OTHER_ZONE)
         cidr = ipaddress.ip_network(f"10.{100 + i}.0.0/16")
         nodes, pods = str(list(cidr.subnets(new_prefix=24))[0]), str(list(cidr.subnets(new_prefix=22))[2])
@@ -106,7 +106,8 @@ def seed_fleet(world: World, images: ImageStore, clusters: int, accounts: int) -
         cluster = world.backend("cs", account.uid, region).seed_cluster(
             name, vpc_id=vpc.vpc_id, vswitch_ids=[node_vsw.vswitch_id, pod_vsw.vswitch_id])
         _seed_worker_role(world, account.uid, cluster.worker_ram_role_name)
-        network = LOCAL_NETWORKS[i % len(LOCAL_NETWORKS)] if local else "public"
+        network = LOCAL_NETWORKS[locals_made % len(LOCAL_NETWORKS)] if local else "public"
+        locals_made += local
         made.append(FleetCluster(cluster.cluster_id, name, account.alias, account.uid, region, vpc.vpc_id, egress,
                                  MODES[i % len(MODES)], network,
                                  {"env": "prod" if i % 2 == 0 else "staging", "region": region}))

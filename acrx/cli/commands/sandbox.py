@@ -41,7 +41,7 @@ def _pid(state_dir: Path) -> int | None:
 def _check_scenario(scenario: str) -> None:
     from acrx.sandbox.scenario import VARIANTS
 
-    if scenario not in VARIANTS:
+    if scenario not in VARIANTS and scenario != "fleet":   # fleet: acrx.sandbox.fleet (issue 16)
         raise UsageError(f"unknown scenario {scenario!r}; choose one of {', '.join(sorted(VARIANTS))}", field="--scenario")
 
 
@@ -65,11 +65,16 @@ def up(
     network: NetworkMode = typer.Option("peering", "--network", help="Network mode written into DIR/acrx.yaml."),
     operators: bool = typer.Option(False, "--operators", help="Also seed operator identities holding exactly "
                                    "acrx's operator policies; write DIR/acrx-ci.yaml (oidc) and DIR/acrx-operator.yaml."),
+    clusters: int = typer.Option(5, "--clusters", min=1, max=150,
+                                 help="--scenario fleet: how many clusters (mixed modes and networks)."),
+    accounts: int = typer.Option(2, "--accounts", min=1, max=150, help="--scenario fleet: over how many cluster accounts."),
 ) -> None:
     """Start the sandbox in the background; write sandbox.env, acrx.yaml and kubeconfig to DIR."""
     actx = app_context(ctx)
     state_dir = _state_dir(actx, state_dir)
     _check_scenario(scenario)
+    if scenario == "fleet" and accounts > clusters:
+        raise UsageError(f"{accounts} accounts for {clusters} clusters leaves an account empty", field="--accounts")
     pid = _pid(state_dir)
     if pid and _alive(pid):
         raise UsageError(f"a sandbox already runs from {state_dir} (pid {pid}); run `acrx sandbox down --state-dir {state_dir}` first",
@@ -79,6 +84,8 @@ def up(
     log = open(state_dir / "sandbox.log", "ab")
     cmd = [sys.executable, "-m", "acrx.sandbox", "serve", "--state-dir", str(state_dir), "--scenario", scenario,
            "--clock-scale", str(clock_scale), "--mode", mode, "--network", network]
+    if scenario == "fleet":
+        cmd += ["--clusters", str(clusters), "--accounts", str(accounts)]
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -97,7 +104,8 @@ def up(
         paths = seed(state_dir)
         actx.out.print(f"  operators: {paths['ci']} (CI, oidc, read-only), {paths['operator']} (setup/destroy)")
     actx.out.print(f"  . {state_dir / 'sandbox.env'}")
-    actx.out.print(f"  acrx --sandbox {state_dir} plan -f {state_dir / 'acrx.yaml'}")
+    command = "fleet plan" if scenario == "fleet" else "plan"
+    actx.out.print(f"  acrx --sandbox {state_dir} {command} -f {state_dir / 'acrx.yaml'}")
     actx.out.print(f"  kubectl --kubeconfig {state_dir / 'kubeconfig'} get ns")
 
 
