@@ -31,17 +31,33 @@ def acrx(run_cli, sb, *args):
     return run_cli("--sandbox", sb.dir, *args, "-f", sb.config_path)
 
 
+# The setting flags each step command takes (no dead flags: `rrsa enable` takes none of them).
+TAKES = {("rrsa", "enable"): (), ("roles", "apply"): ("--assume-policy",),
+         ("policy", "attach"): ("--pull-policy-scope", AK_FLAG)}
+
+
+def _own(command, *flags) -> list[str]:
+    """`flags` (a flag alone or followed by its value) that `command` takes."""
+    out, i = [], 0
+    while i < len(flags):
+        takes_value = i + 1 < len(flags) and not flags[i + 1].startswith("-")
+        if flags[i] in TAKES[tuple(command)]:
+            out += flags[i:i + 2] if takes_value else flags[i:i + 1]
+        i += 2 if takes_value else 1
+    return out
+
+
 def apply_all(run_cli, sb, *extra):
     outputs = []
     for command in COMMANDS:
-        result = acrx(run_cli, sb, *command, "--yes", AK_FLAG, *extra)
+        result = acrx(run_cli, sb, *command, "--yes", *_own(command, AK_FLAG, *extra))
         assert result.exit_code == 0, (command, result.stderr)
         outputs.append(result)
     return outputs
 
 
 def plan_of(run_cli, sb, command, *extra) -> dict:
-    result = acrx(run_cli, sb, *command, "--dry-run", "-o", "json", AK_FLAG, *extra)
+    result = acrx(run_cli, sb, *command, "--dry-run", "-o", "json", *_own(command, AK_FLAG, *extra))
     assert result.exit_code == 0, result.stderr
     envelope = json.loads(result.stdout)
     return {c["address"]: c for c in envelope["data"]["changes"]}
@@ -50,7 +66,7 @@ def plan_of(run_cli, sb, command, *extra) -> dict:
 def assert_only_noops(run_cli, sb):
     mark = sb.mark()
     for command in COMMANDS:
-        result = acrx(run_cli, sb, *command, "--dry-run", "--detailed-exitcode", AK_FLAG)
+        result = acrx(run_cli, sb, *command, "--dry-run", "--detailed-exitcode", *_own(command, AK_FLAG))
         assert result.exit_code == 0, (command, result.stdout, result.stderr)
     assert sb.writes_since(mark) == []
 

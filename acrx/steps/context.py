@@ -12,6 +12,8 @@ from typing import Any, Callable
 
 from acrx.steps.outputs import Outputs
 
+CLUSTER_NOT_FOUND_CODES = ("ErrorClusterNotFound",)
+
 
 @dataclass(frozen=True)
 class StepOptions:
@@ -83,8 +85,28 @@ class StepContext:
         return self.session.account(self.cluster_alias).cs_api(self.config.cluster.region)
 
     def cluster(self):
-        """The live cluster (CS DescribeClusterDetail), read once a run."""
-        return self.memo("cs:cluster", lambda: self.cs().describe_cluster(self.config.cluster.id))
+        """The live cluster (CS DescribeClusterDetail), read once a run. A cluster that is not
+        there, or is in another region than cluster.region, is a config error (exit 2) naming
+        the field to correct, as a wrong instance id is."""
+        return self.memo("cs:cluster", self._read_cluster)
+
+    def _read_cluster(self):
+        from acrx.errors import CloudError, PreflightError
+
+        want = self.config.cluster
+        try:
+            cluster = self.cs().describe_cluster(want.id)
+        except CloudError as exc:
+            # ErrorClusterNotFound (HTTP 404): the code CS answers for an unknown id
+            if exc.code not in CLUSTER_NOT_FOUND_CODES and exc.http_status != 404:
+                raise
+            raise PreflightError(f"cluster {want.id} was not found in {want.region} for account '{want.account}'",
+                                 field="cluster.id",
+                                 hint="check cluster.id, cluster.region and the account; nothing was changed") from None
+        if cluster.region and cluster.region != want.region:
+            raise PreflightError(f"cluster {want.id} is in {cluster.region}, not {want.region}", field="cluster.region",
+                                 hint=f"set cluster.region: {cluster.region}; nothing was changed")
+        return cluster
 
     def kube(self):
         """The cluster's Kubernetes client, built on first use (kubeconfig from CS or --kubeconfig)."""

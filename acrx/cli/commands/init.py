@@ -138,6 +138,10 @@ def init(ctx: typer.Context,
         raise UsageError(f"{len(problems)} flags are wrong: " + "; ".join(f"{f}: {m}" for f, m in problems))
     if file.exists() and not force:
         raise UsageError(f"{clean(str(file))} exists; pass --force to overwrite it", field="-f/--file")
+    if not file.parent.is_dir():   # before anything is asked or written: one line, exit 2
+        raise UsageError(f"cannot write {clean(str(file))}: the directory {clean(str(file.parent))} does not exist",
+                         field="-f/--file", hint=f"create {clean(str(file.parent))} first, or give -f a path in an "
+                                                 f"existing directory")
     text = init_template(mode, network, cluster_id=cluster_id or PLACEHOLDER_CLUSTER_ID,
                          region=region or "cn-hangzhou", instance_id=instance_id or PLACEHOLDER_INSTANCE_ID,
                          registry_region=registry_region or region or "cn-hangzhou")
