@@ -210,3 +210,17 @@ def test_a_verify_image_the_network_cannot_reach_is_refused_before_any_pod(run_c
             assert f"hint: set verify.image: {right}/{s.image_repo}:{s.image_tag}" in result.stderr
             assert "network apply" not in result.stderr and "PrivateZone" not in result.stderr
         assert sb.writes_since(mark) == []   # no Deployment, no change anywhere
+
+
+def test_the_fix_flag_map_matches_each_commands_flags(run_cli):
+    """acrx.cli.desired.TAKES words fix commands: a flag it adds must be one the command has."""
+    import re
+
+    from acrx.cli.desired import TAKES
+    from acrx.steps.applied import SETTINGS
+
+    flag_of = {**{name: flag for name, (flag, _) in SETTINGS.items()}, "allow_any_source": "--allow-any-source"}
+    for command, takes in TAKES.items():
+        text = run_cli(*command.split()[1:], "--help").stdout
+        has = {name for name, flag in flag_of.items() if re.search(rf"^\s+{re.escape(flag)}[ ,\n]", text, re.M)}
+        assert has == set(takes), command

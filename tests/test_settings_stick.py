@@ -123,3 +123,27 @@ def test_pull_policy_scope_is_a_config_key(run_cli, tmp_path):
         bad = _acrx(run_cli, sb, "plan")
         assert bad.exit_code == 2 and "roles.pull_policy_scope" in bad.stderr, bad.stderr
         assert yaml.safe_load(sb.config_path.read_text())["roles"]["pull_policy_scope"] == "every"
+
+
+def test_fix_commands_keep_the_settings_given(run_cli, tmp_path):
+    """doctor --route-to vpc on a broken vpc-routed setup: the fix keeps --route-to vpc, and a step
+    command is only given the flags it has."""
+    from alibabacloud_vpc20160428 import models as m
+
+    from tests.sandbox_clients import sdk_client
+
+    with running_sandbox(tmp_path, mode="rrsa", network="peering") as sb:
+        assert _acrx(run_cli, sb, "-q", "setup", "--route-to", "vpc", "--yes", "--no-verify").exit_code == 0
+        plan = json.loads(_acrx(run_cli, sb, "plan", "--route-to", "vpc", "-o", "json").stdout)
+        route = next(c for c in plan["data"]["changes"] if c["address"].startswith("vpc.route.")
+                     and c["account"] == "cluster")
+        region = sb.seeded.region_a
+        client = sdk_client("alibabacloud_vpc20160428", sb.sandbox.cloud.endpoint, sb.sandbox.account_key("cluster"),
+                            region=region)
+        client.delete_route_entry(m.DeleteRouteEntryRequest(
+            region_id=region, route_table_id=route["after"]["route_table_id"],
+            destination_cidr_block=route["after"]["destination"], next_hop_id=route["after"]["next_hop_id"]))
+        doctor = _acrx(run_cli, sb, "doctor", "--route-to", "vpc")
+    assert doctor.exit_code == 4, doctor.stderr
+    assert f"fix:   acrx network apply --route-to vpc -f {sb.config_path}" in doctor.stdout, doctor.stdout
+    assert "--route-to endpoint" not in doctor.stdout + doctor.stderr

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from acrx.cli.options import DEFAULT_FILE, check_any_source, desired_overrides, settings_of
 
@@ -78,3 +78,34 @@ def check_marks(desired: Desired, takes: Optional[set[str]] = None) -> None:
     message = disagreement(read_marks(desired.step_ctx), stamp(desired.config), skip, desired.source)
     if message:
         raise UsageError(message)
+
+
+# The desired-state settings each planning command takes a flag for (and so plans by).
+ALL = {"mode", "network", "route_to", "assume_policy", "pull_policy_scope", "allow_any_source"}
+TAKES = {
+    "acrx setup": ALL, "acrx plan": ALL, "acrx destroy": ALL, "acrx verify": ALL, "acrx doctor": ALL,
+    "acrx network apply": {"network", "route_to", "allow_any_source"},
+    "acrx rrsa enable": {"mode"},
+    "acrx roles apply": {"mode", "assume_policy"},
+    "acrx policy attach": {"mode", "pull_policy_scope"},
+    "acrx addon install": {"mode"},
+    "acrx configmap apply": {"mode"},
+}
+
+
+def fix_flags(desired: Desired) -> Callable[[str], str]:
+    """For a fix command: the desired-state flags given to this run that the command takes, so the
+    fix applies the user's choice (`acrx network apply --network cen`), never the file's."""
+    from acrx.steps.applied import SETTINGS
+
+    def words(command: str) -> str:
+        takes = TAKES.get(command, set())
+        out = []
+        for name in SETTINGS:
+            if name in desired.given and name in takes:
+                out.append(f"{SETTINGS[name][0]} {desired.settings[name]}")
+        if "allow_any_source" in desired.given and "allow_any_source" in takes and desired.settings["allow_any_source"]:
+            out.append("--allow-any-source")
+        return " ".join(out)
+
+    return words

@@ -135,13 +135,21 @@ class VerifyRun:
     poll_s: float = 0.5
     progress: Callable[[str], None] | None = None
     memo: dict[str, Any] = field(default_factory=dict)
+    # the desired-state flags this run was given, worded for a fix command (acrx.cli.desired):
+    # a fix must keep the settings the user chose, not revert them to the file's
+    fix_flags: Callable[[str], str] | None = None
 
     @property
     def config(self):
         return self.ctx.config
 
     def fix(self, command: str | None) -> str | None:
-        if not command or not self.config_file or self.config_file == "acrx.yaml":
+        if not command:
+            return command
+        flags = self.fix_flags(command) if self.fix_flags is not None else ""
+        if flags:
+            command = f"{command} {flags}"
+        if not self.config_file or self.config_file == "acrx.yaml":
             return command
         return f"{command} -f {self.config_file}"
 

@@ -49,13 +49,14 @@ def _prepare(ctx: typer.Context, file: Path, output: str, timeout: Optional[str]
     """The run over the desired state (file + flags), refused (exit 2) before any layer runs when
     acrx's marks say the cluster is set up for other settings, or when verify.image cannot be
     reached over the configured network."""
-    from acrx.cli.desired import check_marks, load
+    from acrx.cli.desired import check_marks, fix_flags, load
 
     check_output(output)
     # verify and doctor plan only to compare: they never write the key, so the consent that
     # --allow-plaintext-access-key gives for writing it is not asked for here.
     d = load(ctx, file, kubeconfig=kubeconfig, allow_plaintext_access_key=True, **(flags or {}))
     run = verify_run(d.actx, d.step_ctx, file, timeout, keep)   # a bad --timeout fails before any read
+    run.fix_flags = fix_flags(d)
     check_image_network(d.config)
     check_marks(d)
     return d.actx, run
