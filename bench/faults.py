@@ -275,14 +275,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{status:4} run {index:3}  {result.mode:11} {result.network:8} attempts {result.attempts}  "
                   f"{result.interruption or '-':14} {result.seconds:6.1f}s"
                   + ("" if result.clean else f"  {_problems(result)}"), flush=True)
+            if args.json:   # after every run, so a long campaign cut short still leaves its figures
+                _write(args.json, results)
     table = summary(results)
     print()
     width = max(len(k) for k in table)
     for key, value in table.items():
         print(f"{key:<{width}}  {value}")
     if args.json:
-        args.json.write_text(json.dumps({"summary": table, "runs": [asdict(r) for r in results]}, indent=2))
+        _write(args.json, results)
     return 0 if all(r.clean for r in results) else 1
+
+
+def _write(path: Path, results: list[RunResult]) -> None:
+    path.write_text(json.dumps({"summary": summary(results), "runs": [asdict(r) for r in results]}, indent=2))
 
 
 def _problems(r: RunResult) -> str:
