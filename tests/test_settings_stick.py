@@ -59,6 +59,12 @@ def test_worker_role_cen_then_plain_commands_name_the_flags(run_cli, tmp_path):
         assert verify.exit_code == 0, verify.stderr
         assert "verified: Successfully pulled image" in verify.stdout
         assert _acrx(run_cli, sb, "doctor", *flags).exit_code == 0
+        # asking for peering on purpose: the cen route in the way is named as acrx's own, not as
+        # one "acrx did not plan"
+        switch = _acrx(run_cli, sb, "plan", "--mode", "worker-role", "--network", "peering")
+        assert switch.exit_code == 2, switch.stderr
+        assert "a route acrx made for another network path" in switch.stderr, switch.stderr
+        assert "did not plan" not in switch.stderr
         # ... and so does acrx.yaml once it says the same
         sb.write_config(mode="worker-role", network="cen")
         assert _acrx(run_cli, sb, "plan", "--detailed-exitcode").exit_code == 0
@@ -147,3 +153,21 @@ def test_fix_commands_keep_the_settings_given(run_cli, tmp_path):
     assert doctor.exit_code == 4, doctor.stderr
     assert f"fix:   acrx network apply --route-to vpc -f {sb.config_path}" in doctor.stdout, doctor.stdout
     assert "--route-to endpoint" not in doctor.stdout + doctor.stderr
+
+
+def test_the_comparison_rules():
+    from acrx.steps.applied import applied, disagreement
+
+    marks = applied({"a": {"mode": "worker-role", "network": "public", "route_to": "vpc", "at": "2026-01-01T00:00:00Z"},
+                     "b": {"mode": "rrsa", "network": "cen", "route_to": "vpc", "at": "2026-02-01T00:00:00Z"},
+                     "raw": {"raw": "not json"}})
+    assert marks == {"mode": "rrsa", "network": "cen", "route_to": "vpc"}     # the newest mark
+    wanted = {"mode": "rrsa", "network": "cen", "route_to": "endpoint", "assume_policy": "custom"}
+    assert disagreement(marks, wanted, source="a.yaml") == (
+        "the cluster is set up for rrsa + cen, route_to vpc (acrx's marks); a.yaml says rrsa + cen, "
+        "route_to endpoint: pass --route-to vpc or edit a.yaml")
+    assert disagreement(marks, wanted, given={"route_to"}) is None           # a flag is a choice
+    # route_to shapes nothing in public mode: not a disagreement there
+    assert disagreement({"mode": "rrsa", "network": "public", "route_to": "vpc"},
+                        {"mode": "rrsa", "network": "public", "route_to": "endpoint"}) is None
+    assert disagreement(None, wanted) is None                                # no marks, nothing to say

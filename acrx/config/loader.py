@@ -115,11 +115,10 @@ def load_config(path: Path | None, overrides: dict | None = None) -> AcrxConfig:
     if not have_file:
         # Name a flag only where this command has it (its overrides hold the key): plan or verify
         # have no --cluster-id, and a hint naming one would send the user to an error.
-        takes = overrides or {}
-        missing = [f"{p} ({flag})" if p in takes else p
+        flags = any(p in (overrides or {}) for p in REQUIRED_WITHOUT_FILE)   # this command has them
+        missing = [f"{p} ({flag})" if flags else p
                    for p, flag in REQUIRED_WITHOUT_FILE.items() if get_path(data, p) is None]
         if missing:
-            flags = any(p in takes for p in REQUIRED_WITHOUT_FILE)
             raise UsageError(
                 f"no config file {clean(str(path))} and no value for {', '.join(missing)}",
                 field="-f/--file", hint="write one with `acrx init`, or give the flags named" if flags

@@ -26,9 +26,12 @@ ROUTED = ("peering", "cen")
 
 
 def stamp(config) -> dict[str, Any]:
-    """The settings a mark records, from the effective config of the run that writes it."""
-    return {"mode": config.mode, "network": config.network.mode, "route_to": config.network.route_to,
-            "assume_policy": config.roles.assume_policy, "pull_policy_scope": config.roles.pull_policy_scope}
+    """The settings a mark records, from the effective config of the run that writes it (a
+    setting the config does not hold is left out of the comparison: None)."""
+    net, roles = config.network, getattr(config, "roles", None)
+    return {"mode": config.mode, "network": net.mode, "route_to": getattr(net, "route_to", None),
+            "assume_policy": getattr(roles, "assume_policy", None),
+            "pull_policy_scope": getattr(roles, "pull_policy_scope", None)}
 
 
 def applied(records: dict[str, dict]) -> dict[str, Any] | None:
