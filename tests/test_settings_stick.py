@@ -28,10 +28,19 @@ def _set_key(sb, section: str, key: str, value) -> None:
     sb.config_path.write_text(yaml.safe_dump(doc, sort_keys=False))
 
 
-def _refused(result, message: str) -> None:
+def _refused(result, message: str, switch: str | None = None) -> None:
+    """Exit 2 with exactly `message`. A read-only command offers nothing more; a command that
+    applies also says how to switch on purpose (`switch`: the file's settings as flags)."""
     assert result.exit_code == 2, (result.stdout, result.stderr)
-    assert result.stderr.strip().splitlines() == [f"error: {message}"]
-    assert not any(f in result.stdout + result.stderr for f in FIXES), result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == f"error: {message}", result.stderr
+    if switch is None:
+        assert len(lines) == 1, result.stderr
+        assert not any(f in result.stdout + result.stderr for f in FIXES), result.stderr
+    else:
+        path = message.rsplit("edit ", 1)[1]
+        assert lines[1:] == [f"hint: to set the cluster up for what {path} says instead, ask for it with flags: "
+                             f"{switch}"], result.stderr
 
 
 def test_worker_role_cen_then_plain_commands_name_the_flags(run_cli, tmp_path):
@@ -42,13 +51,15 @@ def test_worker_role_cen_then_plain_commands_name_the_flags(run_cli, tmp_path):
         message = (f"the cluster is set up for worker-role + cen (acrx's marks); {path} says rrsa + peering: "
                    f"pass --mode worker-role --network cen or edit {path}")
         mark = sb.mark()
-        for command in ("verify", "doctor", "plan", "setup"):
-            _refused(_acrx(run_cli, sb, command, *(("--yes",) if command == "setup" else ())), message)
+        for command in ("verify", "doctor", "plan"):
+            _refused(_acrx(run_cli, sb, command), message)
+        _refused(_acrx(run_cli, sb, "setup", "--dry-run"), message)
+        _refused(_acrx(run_cli, sb, "setup", "--yes"), message, switch="acrx setup --mode rrsa --network peering")
         # step commands name only the flags they have
         _refused(_acrx(run_cli, sb, "network", "apply", "--yes"),
                  f"the cluster is set up for worker-role + cen (acrx's marks); {path} says rrsa + peering: "
-                 f"pass --network cen or edit {path}")
-        _refused(_acrx(run_cli, sb, "rrsa", "enable", "--yes"),
+                 f"pass --network cen or edit {path}", switch="acrx network apply --network peering")
+        _refused(_acrx(run_cli, sb, "rrsa", "enable", "--dry-run"),
                  f"the cluster is set up for worker-role + cen (acrx's marks); {path} says rrsa + peering: "
                  f"pass --mode worker-role or edit {path}")
         assert sb.writes_since(mark) == []

@@ -66,18 +66,26 @@ def _source(file: Path, sandbox_dir: Optional[Path]) -> str:
     return str(DEFAULT_FILE)
 
 
-def check_marks(desired: Desired, takes: Optional[set[str]] = None) -> None:
+def check_marks(desired: Desired, takes: Optional[set[str]] = None, command: Optional[str] = None) -> None:
     """Exit 2, naming the flags that match the cluster, when acrx's marks say the cluster is set
     up for other settings than the ones this run would plan for (and no flag asked for them).
     `takes`: the settings a step command has flags for (and plans by); the others are not its
-    business, and a message naming a flag it lacks would send the user to an error."""
+    business, and a message naming a flag it lacks would send the user to an error.
+    `command`: a command that applies (setup, a step command) also says how to switch on purpose:
+    the file's settings given as flags. Read-only commands offer nothing that would change the
+    working setup."""
     from acrx.errors import UsageError
-    from acrx.steps.applied import SETTINGS, disagreement, read_marks, stamp
+    from acrx.steps.applied import SETTINGS, differing, disagreement, flags_for, read_marks, stamp
 
     skip = set(desired.given) | (set(SETTINGS) - set(takes) if takes is not None else set())
-    message = disagreement(read_marks(desired.step_ctx), stamp(desired.config), skip, desired.source)
+    marks, wanted = read_marks(desired.step_ctx), stamp(desired.config)
+    message = disagreement(marks, wanted, skip, desired.source)
     if message:
-        raise UsageError(message)
+        hint = None
+        if command:
+            hint = (f"to set the cluster up for what {desired.source} says instead, ask for it with flags: "
+                    f"{command} {flags_for(wanted, differing(marks, wanted, skip))}")
+        raise UsageError(message, hint=hint)
 
 
 # The desired-state settings each planning command takes a flag for (and so plans by).

@@ -72,9 +72,14 @@ def disagreement(marks: dict[str, Any] | None, wanted: dict[str, Any], given: It
     names = differing(marks, wanted, given)
     if not names:
         return None
-    flags = " ".join(f"{SETTINGS[n][0]} {marks[n]}" for n in names)
+    flags = flags_for(marks, names)
     return (f"the cluster is set up for {describe(marks, names)} (acrx's marks); {source} says "
             f"{describe(wanted, names)}: pass {flags} or edit {source}")
+
+
+def flags_for(settings: dict[str, Any], names: Iterable[str]) -> str:
+    """`--mode worker-role --network cen`: the flags that ask for `settings` on `names`."""
+    return " ".join(f"{SETTINGS[n][0]} {settings.get(n)}" for n in names)
 
 
 def read_marks(ctx) -> dict[str, Any] | None:

@@ -29,5 +29,5 @@ def install(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = No
     run.check()
     d = load(ctx, file, mode=mode, kubeconfig=kubeconfig, save_kubeconfig=save_kubeconfig,
              private_kubeconfig=private_kubeconfig)
-    check_marks(d, takes={"mode"})
+    check_marks(d, takes={"mode"}, command=None if dry_run else "acrx addon install")
     return plan_and_apply(d.actx, d.step_ctx, [AddonStep()], run)

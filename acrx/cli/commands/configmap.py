@@ -42,7 +42,7 @@ def apply(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None
                          field="addon.flavour", hint="run `acrx addon install`, or set addon.flavour: self-managed")
     d = load(ctx, file, mode=mode, kubeconfig=kubeconfig, save_kubeconfig=save_kubeconfig,
              private_kubeconfig=private_kubeconfig, allow_plaintext_access_key=allow_plaintext_access_key)
-    check_marks(d, takes={"mode"})
+    check_marks(d, takes={"mode"}, command=None if dry_run else "acrx configmap apply")
     if d.config.mode == "access-key" and allow_plaintext_access_key:
         d.actx.err.print("warning: the ConfigMap holds the registry AccessKey secret in plaintext; anyone who can "
                          "read ConfigMaps in kube-system can read it", markup=False, highlight=False)

@@ -37,11 +37,12 @@ def _run(ctx: typer.Context, which: str, *, file: Path, mode: Optional[str], dry
     consent = allow_plaintext_access_key if which == "policy" else True
     d = load(ctx, file, mode=mode, assume_policy=assume_policy, pull_policy_scope=pull_policy_scope,
              allow_plaintext_access_key=consent)
-    check_marks(d, takes=TAKES[which])
+    check_marks(d, takes=TAKES[which], command=None if dry_run else COMMANDS[which])
     step = {"rrsa": RrsaStep, "roles": RolesStep, "policy": PolicyStep}[which](standalone=True)
     return plan_and_apply(d.actx, d.step_ctx, [step], run)
 
 
+COMMANDS = {"rrsa": "acrx rrsa enable", "roles": "acrx roles apply", "policy": "acrx policy attach"}
 # the desired-state settings each step plans by (and so has flags for)
 TAKES = {"rrsa": {"mode"}, "roles": {"mode", "assume_policy"}, "policy": {"mode", "pull_policy_scope"}}
 

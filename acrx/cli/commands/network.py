@@ -42,7 +42,7 @@ def apply(
                      lock_timeout=lock_timeout, no_resume=no_resume)
     run.check()
     d = load(ctx, file, network=network, route_to=route_to, allow_any_source=allow_any_source, kubeconfig=kubeconfig)
-    check_marks(d, takes={"network", "route_to"})
+    check_marks(d, takes={"network", "route_to"}, command=None if dry_run else "acrx network apply")
     code = plan_and_apply(d.actx, d.step_ctx, [NetworkStep(d.config.network.mode)], run)
     if d.config.network.mode == "none":
         _print_findings(d.actx, d.step_ctx)

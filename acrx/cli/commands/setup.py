@@ -21,14 +21,14 @@ PlanDryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Accepted for sym
                                              show_default=False)]
 
 
-def _desired(ctx: typer.Context, file: Path, flags: dict, kubeconfig, *, given=None, check=True):
+def _desired(ctx: typer.Context, file: Path, flags: dict, kubeconfig, *, given=None, check=True, applying=False):
     """The desired state (file + flags) and, unless a saved plan fixes the settings, the check
     that acrx's marks on the cluster agree with it (acrx.cli.desired)."""
     from acrx.cli.desired import check_marks, load
 
     desired = load(ctx, file, kubeconfig=kubeconfig, given=given, **flags)
     if check:
-        check_marks(desired)
+        check_marks(desired, command="acrx setup" if applying else None)
     return desired
 
 
@@ -89,7 +89,7 @@ def setup(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None
                              hint=f"apply it with `acrx destroy --plan {saved_plan}`")
         flags = settings_for(saved.settings, flags, given_flags(ctx))
         given = set(SETTING_FLAGS)   # the reviewed plan's settings are a deliberate choice
-    d = _desired(ctx, file, flags, kubeconfig, given=given)
+    d = _desired(ctx, file, flags, kubeconfig, given=given, applying=not dry_run)
     if not (no_verify or dry_run):
         from acrx.cli.commands.verify import check_image_network
 
