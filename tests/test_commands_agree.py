@@ -152,7 +152,8 @@ def test_destroy_saves_a_teardown_and_applies_it_exactly(run_cli, tmp_path):
             return run_cli("--sandbox", sb.dir, *args, "-f", sb.config_path)
 
         setup_plan = tmp_path / "setup.json"
-        assert acrx("plan", "--out", setup_plan).exit_code == 0
+        saved_setup = acrx("plan", "--out", setup_plan)
+        assert saved_setup.exit_code == 0 and "plan.json" not in saved_setup.stdout + saved_setup.stderr
         assert acrx("-q", "setup", "--yes", "--no-verify").exit_code == 0
         teardown = tmp_path / "teardown.json"
         saved = acrx("destroy", "--dry-run", "--out", teardown, "--mode", "worker-role", "--network", "public")
