@@ -144,24 +144,6 @@ def check_output(output: str) -> None:
     check_choice(output, OUTPUTS, "--output", what="output format")
 
 
-def check_mode(mode: Optional[str]) -> None:
-    check_choice(mode, facts.MODES, "--mode", what="mode")
-
-
-def check_network_mode(mode: Optional[str], flag: str) -> None:
-    check_choice(mode, facts.NETWORK_MODES, flag, what="network mode", use=f"one of {', '.join(facts.NETWORK_MODES)}")
-
-
-def check_route_to(route_to: Optional[str]) -> None:
-    check_choice(route_to, ROUTE_TOS, "--route-to")
-
-
-def check_identity_flags(assume_policy: Optional[str], pull_policy_scope: str) -> None:
-    """--assume-policy and --pull-policy-scope, which the identity steps read from StepOptions."""
-    check_choice(assume_policy, facts.ASSUME_POLICY_KINDS, "--assume-policy")
-    check_choice(pull_policy_scope, facts.PULL_POLICY_SCOPES, "--pull-policy-scope")
-
-
 def check_any_source(allow_any_source: bool, network_mode: str) -> None:
     """--allow-any-source only changes the public endpoint's ACL; elsewhere it would do nothing."""
     if allow_any_source and network_mode != "public":
