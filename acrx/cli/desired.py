@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from acrx.cli.options import DEFAULT_FILE, check_any_source, desired_overrides, settings_of
+from acrx.cli.options import DEFAULT_FILE, check_any_source, check_zone_vswitch, desired_overrides, settings_of
 
 
 @dataclass
@@ -26,8 +26,8 @@ class Desired:
 def load(ctx, file: Path, *, mode: Optional[str] = None, network: Optional[str] = None,
          route_to: Optional[str] = None, assume_policy: Optional[str] = None,
          pull_policy_scope: Optional[str] = None, allow_any_source: bool = False,
-         allow_plaintext_access_key: bool = False, kubeconfig: Optional[Path] = None,
-         save_kubeconfig: Optional[Path] = None, private_kubeconfig: bool = False,
+         allow_plaintext_access_key: bool = False, create_zone_vswitch: bool = False,
+         kubeconfig: Optional[Path] = None, save_kubeconfig: Optional[Path] = None, private_kubeconfig: bool = False,
          given: Optional[set[str]] = None) -> Desired:
     """The run's config, step options and StepContext from the file and the desired-state flags.
 
@@ -43,8 +43,11 @@ def load(ctx, file: Path, *, mode: Optional[str] = None, network: Optional[str] 
     config = load_config(file, overrides, actx.sandbox_dir)
     # --allow-any-source outside public mode: blame the flag, not the file it would be merged into
     check_any_source(allow_any_source, config.network.mode)
-    if allow_any_source:
-        config = load_config(file, {**overrides, "network.allow_any_source": True}, actx.sandbox_dir)
+    check_zone_vswitch(create_zone_vswitch, config.network.mode)
+    if allow_any_source or create_zone_vswitch:
+        config = load_config(file, {**overrides, "network.allow_any_source": True if allow_any_source else None,
+                                    "network.create_zone_vswitch": True if create_zone_vswitch else None},
+                             actx.sandbox_dir)
     net = config.network
     options = StepOptions(assume_policy=config.roles.assume_policy,
                           allow_plaintext_access_key=allow_plaintext_access_key,

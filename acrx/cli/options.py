@@ -47,6 +47,9 @@ AssumeOpt = Annotated[Optional[AssumeKind], typer.Option(
 ScopeOpt = Annotated[Optional[Scope], typer.Option(
     "--pull-policy-scope", help="instance: this instance's repositories; any: every instance, as documented "
                                 "(key: roles.pull_policy_scope).")]
+ZoneVswitchOpt = Annotated[bool, typer.Option(
+    "--create-zone-vswitch", help="cen: create a small vSwitch where a VPC lacks one in a zone the transit router "
+                                  "needs (key: network.create_zone_vswitch).")]
 # A consent to write the key in plaintext, not a shape of the desired state: a flag only.
 PlainAkOpt = Annotated[bool, typer.Option("--allow-plaintext-access-key",
                                           help="access-key mode: allow the AccessKey in the ConfigMap.")]
@@ -59,6 +62,7 @@ DESIRED_KEYS = {
     "--assume-policy": "roles.assume_policy",
     "--pull-policy-scope": "roles.pull_policy_scope",
     "--allow-any-source": "network.allow_any_source",
+    "--create-zone-vswitch": "network.create_zone_vswitch",
 }
 
 
@@ -76,7 +80,8 @@ def settings_of(config, allow_plaintext_access_key: bool = False) -> dict[str, A
     return {"mode": config.mode, "network": config.network.mode, "route_to": config.network.route_to,
             "assume_policy": config.roles.assume_policy, "pull_policy_scope": config.roles.pull_policy_scope,
             "allow_plaintext_access_key": bool(allow_plaintext_access_key),
-            "allow_any_source": bool(config.network.allow_any_source)}
+            "allow_any_source": bool(config.network.allow_any_source),
+            "create_zone_vswitch": bool(config.network.create_zone_vswitch)}
 
 
 # -- plan and apply ----------------------------------------------------------------------------------
@@ -149,6 +154,13 @@ def check_any_source(allow_any_source: bool, network_mode: str) -> None:
     if allow_any_source and network_mode != "public":
         raise UsageError(f"applies to network mode public only; with {network_mode} it would do nothing",
                          field="--allow-any-source", hint="drop the flag, or use --network public")
+
+
+def check_zone_vswitch(create_zone_vswitch: bool, network_mode: str) -> None:
+    """--create-zone-vswitch only shapes a CEN attachment's zone mappings; elsewhere it would do nothing."""
+    if create_zone_vswitch and network_mode != "cen":
+        raise UsageError(f"applies to network mode cen only; with {network_mode} it would do nothing",
+                         field="--create-zone-vswitch", hint="drop the flag, or use --network cen")
 
 
 def bad_value_line(exc) -> Optional[str]:

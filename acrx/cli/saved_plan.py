@@ -23,6 +23,7 @@ SETTING_FLAGS = {
     "pull_policy_scope": "--pull-policy-scope",
     "allow_plaintext_access_key": "--allow-plaintext-access-key",
     "allow_any_source": "--allow-any-source",
+    "create_zone_vswitch": "--create-zone-vswitch",
 }
 
 MAX_PLAN_BYTES = 16 * 1024 * 1024

@@ -31,6 +31,9 @@ class VSwitch:
     zone_id: str
     route_table_id: str
     route_table_type: str = ""
+    status: str = ""             # Pending right after CreateVSwitch, then Available
+    name: str = ""
+    tags: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,8 +90,25 @@ class VpcApi(CloudApi):
         if body is None or not body.get("VSwitchId"):
             return None
         table = body.get("RouteTable") or {}
+        tags = tuple((t.get("Key", ""), t.get("Value", "")) for t in unwrap(body.get("Tags"), "Tag")
+                     if isinstance(t, dict))
         return VSwitch(body["VSwitchId"], body.get("VpcId", ""), body.get("CidrBlock", ""), body.get("ZoneId", ""),
-                       table.get("RouteTableId", ""), table.get("RouteTableType", ""))
+                       table.get("RouteTableId", ""), table.get("RouteTableType", ""), body.get("Status") or "",
+                       body.get("VSwitchName") or "", tags)
+
+    def create_vswitch(self, *, vpc_id: str, zone_id: str, cidr: str, name: str, description: str,
+                       tags: dict[str, str], client_token: str) -> str:
+        """A vSwitch, marked in the create call (CreateVSwitchRequest.tag); Pending until Available."""
+        m = self._m()
+        req = m.CreateVSwitchRequest(region_id=self.region, vpc_id=vpc_id, zone_id=zone_id, cidr_block=cidr,
+                                     v_switch_name=name, description=description, client_token=client_token,
+                                     tag=[m.CreateVSwitchRequestTag(key=k, value=v) for k, v in sorted(tags.items())])
+        return self._call("CreateVSwitch", "create_vswitch_with_options", req, idempotent=True).get("VSwitchId", "")
+
+    def delete_vswitch(self, vswitch_id: str, *, missing_ok: bool = False) -> bool:
+        return self._delete("DeleteVSwitch", "delete_vswitch_with_options",
+                            self._m().DeleteVSwitchRequest(region_id=self.region, v_switch_id=vswitch_id),
+                            missing_ok=missing_ok, idempotent=True)
 
     def list_vswitches(self, vpc_id: str) -> list[VSwitch]:
         """Every vSwitch of a VPC (route tables read per vSwitch: the list omits them in the cloud)."""

@@ -229,6 +229,8 @@ class Network(_Frozen):
     cen_id: Optional[Annotated[str, AfterValidator(formats.cen_id)]] = Field(None, description="cen: reuse this CEN.")
     bandwidth: Optional[Annotated[int, Field(ge=1, le=100000)]] = Field(None, description="Cross-region peering Mbps.")
     private_zone: bool = Field(True, description="Create PrivateZone records for the VPC domain when needed.")
+    create_zone_vswitch: bool = Field(
+        False, description="cen: create a small vSwitch where a VPC lacks one in a zone the transit router needs.")
 
     @model_validator(mode="after")
     def _options_fit_mode(self) -> "Network":
@@ -236,6 +238,8 @@ class Network(_Frozen):
             raise FieldProblem("allow_any_source", f"applies to network mode public only, not {self.mode}")
         if self.cen_id is not None and self.mode != "cen":
             raise FieldProblem("cen_id", f"applies to network mode cen only, not {self.mode}")
+        if self.create_zone_vswitch and self.mode != "cen":
+            raise FieldProblem("create_zone_vswitch", f"applies to network mode cen only, not {self.mode}")
         if self.mode not in ("peering", "cen"):
             for name in ("registry_vpc_id", "registry_vswitch_id", "bandwidth"):
                 if getattr(self, name) is not None:

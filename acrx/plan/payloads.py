@@ -243,6 +243,19 @@ class PeerAttachmentPayload(_Located):
     attachment_id: Optional[StrictStr] = None
 
 
+class ZoneVswitchPayload(_Located):
+    """vpc.zone_vswitch: the small vSwitch --create-zone-vswitch makes in a zone a transit router needs."""
+    vpc_id: StrictStr
+    zone_id: StrictStr
+    cidr: StrictStr
+    name: StrictStr
+
+
+class ZoneVswitchDeletePayload(_Located):
+    vswitch_id: StrictStr
+    vpc_id: StrictStr
+
+
 class EndpointDisablePayload(EndpointPayload):
     record_only: Optional[Literal[True]] = None   # already off: only acrx's record of it goes
 
@@ -329,6 +342,8 @@ PAYLOADS: dict[str, type[_Payload]] = {
     "cen.attachment": CenAttachmentPayload,
     "cen.peer_attachment": PeerAttachmentPayload,
     "cen.route_table": CenRouteTablePayload,
+    "vpc.zone_vswitch": ZoneVswitchPayload,
+    "vpc.zone_vswitch.delete": ZoneVswitchDeletePayload,
     "vpc.route.delete": RouteDeletePayload,
     "vpc.peering.delete": PeeringDeletePayload,
     "cen.attachment.delete": CenAttachmentDeletePayload,

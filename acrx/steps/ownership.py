@@ -15,6 +15,7 @@ the destroy plan says "adopted, kept".
                                                                              parameter in RAM 2015-05-01)
     its AccessKeys                    the user's mark: keys of acrx's user are acrx's
     VPC peering, CEN                  the tag                                Create* Tag
+    a vSwitch (--create-zone-vswitch) the tag, and the name "acrx-..."          CreateVSwitch Tag
     PrivateZone zone                  the tag                                TagResources right after AddZone
                                                                              (AddZone takes no resource tag);
                                                                              a cluster record bridges the two

@@ -6,7 +6,8 @@ from typing import Annotated, Optional
 import typer
 
 from acrx.cli.options import (DEFAULT_FILE, AnySourceOpt, DetailedOpt, DryRunOpt, FileOpt, KubeconfigOpt,
-                              LockTimeoutOpt, NetworkMode, NoResumeOpt, OutputOpt, RouteToOpt, YesOpt)
+                              LockTimeoutOpt, NetworkMode, NoResumeOpt, OutputOpt, RouteToOpt, YesOpt,
+                              ZoneVswitchOpt)
 from acrx.cli.root import app
 
 network_app = typer.Typer(help="Connect the cluster's network to the registry.", no_args_is_help=True,
@@ -25,6 +26,7 @@ def apply(
     network: NetworkOrViaOpt = None,
     route_to: RouteToOpt = None,
     allow_any_source: AnySourceOpt = False,
+    create_zone_vswitch: ZoneVswitchOpt = False,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
     output: OutputOpt = "table",
@@ -41,7 +43,8 @@ def apply(
     run = RunOptions(dry_run=dry_run, yes=yes, output=output, detailed_exitcode=detailed_exitcode,
                      lock_timeout=lock_timeout, no_resume=no_resume)
     run.check()
-    d = load(ctx, file, network=network, route_to=route_to, allow_any_source=allow_any_source, kubeconfig=kubeconfig)
+    d = load(ctx, file, network=network, route_to=route_to, allow_any_source=allow_any_source,
+             create_zone_vswitch=create_zone_vswitch, kubeconfig=kubeconfig)
     check_marks(d, takes={"network", "route_to"}, command=None if dry_run else "acrx network apply")
     code = plan_and_apply(d.actx, d.step_ctx, [NetworkStep(d.config.network.mode)], run)
     if d.config.network.mode == "none":

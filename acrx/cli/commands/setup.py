@@ -14,7 +14,7 @@ import typer
 
 from acrx.cli.options import (DEFAULT_FILE, AnySourceOpt, AssumeOpt, DetailedOpt, DryRunOpt, FileOpt, KubeconfigOpt,
                               LockTimeoutOpt, ModeOpt, NetworkOpt, NoResumeOpt, OutOpt, OutputOpt, PlainAkOpt,
-                              RouteToOpt, ScopeOpt, YesOpt)
+                              RouteToOpt, ScopeOpt, YesOpt, ZoneVswitchOpt)
 from acrx.cli.root import app
 
 PlanDryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Accepted for symmetry with setup; plan never writes.",
@@ -36,7 +36,7 @@ def _desired(ctx: typer.Context, file: Path, flags: dict, kubeconfig, *, given=N
 def plan(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None, network: NetworkOpt = None,
          route_to: RouteToOpt = None, assume_policy: AssumeOpt = None, pull_policy_scope: ScopeOpt = None,
          allow_any_source: AnySourceOpt = False, allow_plaintext_access_key: PlainAkOpt = False,
-         dry_run: PlanDryRunOpt = False, output: OutputOpt = "table",
+         create_zone_vswitch: ZoneVswitchOpt = False, dry_run: PlanDryRunOpt = False, output: OutputOpt = "table",
          detailed_exitcode: Annotated[bool, typer.Option(
              "--detailed-exitcode", help="Exit 0 with no changes, 3 with changes pending.")] = False,
          out: OutOpt = None, kubeconfig: KubeconfigOpt = None) -> int:
@@ -48,7 +48,7 @@ def plan(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None,
         check_out_path(out)   # before any cloud read: a typo in --out costs nothing
     flags = dict(mode=mode, network=network, route_to=route_to, assume_policy=assume_policy,
                  pull_policy_scope=pull_policy_scope, allow_any_source=allow_any_source,
-                 allow_plaintext_access_key=allow_plaintext_access_key)
+                 allow_plaintext_access_key=allow_plaintext_access_key, create_zone_vswitch=create_zone_vswitch)
     d = _desired(ctx, file, flags, kubeconfig)
     run = RunOptions(dry_run=True, output=output, detailed_exitcode=detailed_exitcode, out=out)
     return plan_and_apply(d.actx, d.step_ctx, setup_steps(d.config, d.config.network.mode), run, planner=plan_setup,
@@ -59,7 +59,7 @@ def plan(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None,
 def setup(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None, network: NetworkOpt = None,
           route_to: RouteToOpt = None, assume_policy: AssumeOpt = None, pull_policy_scope: ScopeOpt = None,
           allow_any_source: AnySourceOpt = False, allow_plaintext_access_key: PlainAkOpt = False,
-          yes: YesOpt = False, dry_run: DryRunOpt = False,
+          create_zone_vswitch: ZoneVswitchOpt = False, yes: YesOpt = False, dry_run: DryRunOpt = False,
           detailed_exitcode: DetailedOpt = False, output: OutputOpt = "table",
           no_verify: Annotated[bool, typer.Option("--no-verify", help="Do not run acrx verify afterwards.")] = False,
           saved_plan: Annotated[Optional[Path], typer.Option(
@@ -78,7 +78,7 @@ def setup(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None
                          field="--detailed-exitcode", hint="add --dry-run to ask whether anything would change")
     flags = dict(mode=mode, network=network, route_to=route_to, assume_policy=assume_policy,
                  pull_policy_scope=pull_policy_scope, allow_any_source=allow_any_source,
-                 allow_plaintext_access_key=allow_plaintext_access_key)
+                 allow_plaintext_access_key=allow_plaintext_access_key, create_zone_vswitch=create_zone_vswitch)
     saved, given = None, None
     if saved_plan is not None:
         from acrx.cli.saved_plan import SETTING_FLAGS, given_flags, read_saved_plan, settings_for

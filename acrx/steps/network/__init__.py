@@ -13,7 +13,7 @@ from typing import Any, Mapping
 from acrx import facts
 from acrx.errors import UsageError
 from acrx.plan.change import Change
-from acrx.steps.network import cen, cen_tables, common, dns, link, none, peering, preflight, public
+from acrx.steps.network import cen, cen_tables, common, dns, link, none, peering, preflight, public, zone_vswitch
 
 
 class NetworkStep:
@@ -55,7 +55,7 @@ class NetworkStep:
             common.ROUTE_KIND: bind(common.apply_route),
             cen.CEN: bind(cen.apply_cen), cen.TR: bind(cen.apply_router), cen.GRANT: bind(cen.apply_grant),
             cen.ATTACH: bind(cen.apply_attachment), cen.PEER: bind(cen.apply_attachment),
-            cen_tables.KIND: bind(cen_tables.apply_link),
+            cen_tables.KIND: bind(cen_tables.apply_link), zone_vswitch.KIND: bind(zone_vswitch.apply_create),
             dns.ZONE: bind(dns.apply_zone), dns.RECORD: bind(dns.apply_record), dns.BINDING: bind(dns.apply_binding),
         }
 

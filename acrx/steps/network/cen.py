@@ -63,7 +63,7 @@ def _router(ctx, cluster, cbn, cen_id, exists: bool, region: str) -> tuple[Chang
 
 
 def _attachment(ctx, cbn, *, cen_id, exists, alias, owner_alias, region, vpc_id, vpc_owner_uid, vswitches, tr_id,
-                deps) -> tuple[Change, object]:
+                deps, made: list[Change]) -> tuple[Change, object]:
     addr = f"{ATTACH}.{vpc_id}"
     found = ctx.memo(f"net:att:{cen_id}:{vpc_id}", lambda: cbn.vpc_attachments(cen_id, vpc_id=vpc_id)) if exists else []
     if found:
@@ -77,9 +77,12 @@ def _attachment(ctx, cbn, *, cen_id, exists, alias, owner_alias, region, vpc_id,
                        data={"alias": owner_alias, "region": region, "cen_id": cen_id, "attachment_id": att.id,
                              "vpc_id": vpc_id}), att.id)
     # The transit router's zones decide which vSwitches are mapped (cen_zones.py); exit 2 when one is missing.
-    mappings = cen_zones.zone_mappings(ctx, cbn, alias=alias, region=region, vpc_id=vpc_id, preferred=vswitches)
+    # `made`: a vSwitch --create-zone-vswitch adds in a missing zone (zone_vswitch.py), planned before it.
+    mappings = cen_zones.zone_mappings(ctx, cbn, alias=alias, region=region, vpc_id=vpc_id, preferred=vswitches,
+                                       created=made)
     after = {"attachment_id": Ref(addr, "attachment_id"), "vpc_id": vpc_id, "status": facts.CEN_ATTACHED,
-             "zone_mappings": [f"{v} ({z})" for v, z in mappings]}
+             "zone_mappings": [f"{v.label if isinstance(v, Ref) else v} ({z})" for v, z in mappings]}
+    deps = (*deps, *(c.address for c in made if c.address.startswith(f"vpc.zone_vswitch.{vpc_id}.")))
     return (Change(addr, Action.CREATE, None, after, account=owner_alias, kind=ATTACH, depends_on=deps,
                    reason=None if alias == owner_alias else f"the VPC belongs to account {alias!r}",
                    data={"alias": owner_alias, "region": region, "cen_id": cen_id, "transit_router_id": tr_id,
@@ -102,19 +105,20 @@ def plan_cen(ctx) -> list[Change]:
     vpc_b = registry.target_vpc.id
     b_deps = [_tr_addr(registry.region)]
     cross_account = ctx.uid(cluster.alias) != ctx.uid(registry.alias)
+    made: list[Change] = []
     if cross_account:
         changes.append(_grant(ctx, registry, cen_id, exists, ctx.uid(owner)))
         b_deps.append(f"{GRANT}.{vpc_b}")
     att_a, att_a_id = _attachment(ctx, cbn, cen_id=cen_id, exists=exists, alias=cluster.alias, owner_alias=owner,
                                   region=cluster.region, vpc_id=cluster.vpc.id, vpc_owner_uid=None,
                                   vswitches=cluster.vswitches, tr_id=routers[cluster.region],
-                                  deps=(_tr_addr(cluster.region),))
+                                  deps=(_tr_addr(cluster.region),), made=made)
     att_b, att_b_id = _attachment(ctx, cbn, cen_id=cen_id, exists=exists, alias=registry.alias, owner_alias=owner,
                                   region=registry.region, vpc_id=vpc_b,
                                   vpc_owner_uid=ctx.uid(registry.alias) if cross_account else None,
                                   vswitches=[registry.target_vswitch], tr_id=routers[registry.region],
-                                  deps=tuple(b_deps))
-    changes += [att_a, att_b]
+                                  deps=tuple(b_deps), made=made)
+    changes += [*made, att_a, att_b]
     # Association and route learning, off by default, for every attachment (cen_tables.py).
     changes += cen_tables.plan_links(ctx, alias=owner, region=cluster.region, key=cluster.vpc.id,
                                      attachment_id=att_a_id, transit_router_id=routers[cluster.region],

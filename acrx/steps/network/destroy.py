@@ -6,6 +6,8 @@ destroy after a mode switch (peering set up, config now `none`) still finds it:
     vpc.route.<table>.<cidr>   custom routes named/described `acrx-` in the cluster's route tables
                                and in those of the VPCs the instance is linked to
     vpc.peering                the connection named acrx-<cluster id> and tagged acrx:managed
+    vpc.zone_vswitch.<vpc>.<z> a vSwitch acrx made with --create-zone-vswitch (tagged), after the
+                               attachments of its VPC (zone_vswitch.py)
     cen.*                      the CEN named acrx-<cluster id> and tagged (or network.cen_id): its
                                acrx- attachments, the grant of B's VPC (only to acrx's own CEN),
                                its acrx- transit routers, then the CEN itself if it is acrx's
@@ -28,6 +30,7 @@ from acrx import facts
 from acrx.plan.change import Action, Change
 from acrx.steps import ownership
 from acrx.steps.network import destroy_handlers as calls
+from acrx.steps.network import zone_vswitch
 from acrx.steps.network.common import is_marked, marked_name, route_address
 from acrx.steps.network.discovery import cbn_api, cluster_net, cr_api, pvtz_api, registry_config, vpc_api, vpcpeer_api
 
@@ -296,7 +299,13 @@ def plan_destroy(ctx) -> list[Change]:
     if side["instance"] is None:
         ctx.warn(f"instance {side['reg'].instance_id} was not found: only the cluster's side is cleaned")
     routes = plan_routes(ctx, cluster, side)
-    changes = routes + plan_peering(ctx, cluster, routes) + plan_cen(ctx, cluster, side, routes)
+    cen = plan_cen(ctx, cluster, side, routes)
+    if cen:   # a zone vSwitch exists only beside an acrx CEN, which goes after it
+        reg = side["reg"]
+        vpcs = [(cluster.alias, cluster.region, cluster.vpc.id)] + [(reg.account, reg.region, link.vpc_id)
+                                                                     for link in side["links"]]
+        cen = zone_vswitch.plan_destroy(ctx, vpcs, cen)
+    changes = routes + plan_peering(ctx, cluster, routes) + cen
     changes += plan_dns(ctx, cluster, side)
     if side["instance"] is not None:
         changes += plan_registry_endpoints(ctx, side)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from acrx.steps.network import zone_vswitch
 from acrx.steps.network.discovery import cbn_api, cr_api, pvtz_api, vpc_api, vpcpeer_api
 from acrx.steps.network.route_lock import table_lock
 
@@ -114,10 +115,12 @@ KIND_BINDING = "pvtz.binding.delete"
 KIND_ZONE = "pvtz.zone.delete"
 KIND_ACL = "cr.acl.delete"
 KIND_ENDPOINT = "cr.endpoint.disable"
+KIND_ZONE_VSWITCH = zone_vswitch.DELETE_KIND
 
 _CALLS = {KIND_ROUTE: delete_route, KIND_PEERING: delete_peering, KIND_ATTACHMENT: delete_attachment,
           KIND_GRANT: revoke_grant, KIND_ROUTER: delete_router, KIND_CEN: delete_cen, KIND_RECORDS: delete_records,
-          KIND_BINDING: unbind_zone, KIND_ZONE: delete_zone, KIND_ACL: delete_acl, KIND_ENDPOINT: disable_endpoint}
+          KIND_BINDING: unbind_zone, KIND_ZONE: delete_zone, KIND_ACL: delete_acl, KIND_ENDPOINT: disable_endpoint,
+          KIND_ZONE_VSWITCH: zone_vswitch.apply_delete}
 
 
 class _Handler:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from acrx.sandbox.core.routing import Router
+from acrx.sandbox.services.vpc import vswitches
 from acrx.sandbox.services.vpc.shared import page, tag_pairs, token_page, untag_keys
 
 router = Router("vpc", "2016-04-28", product="vpc")
@@ -66,9 +67,9 @@ def _associated_cens(req, vpc) -> list[dict]:
 
 def _vswitch_fields(backend, vswitch) -> dict:
     return {
-        "VSwitchId": vswitch.vswitch_id, "VpcId": vswitch.vpc_id, "Status": "Available",
+        "VSwitchId": vswitch.vswitch_id, "VpcId": vswitch.vpc_id, "Status": vswitches.status(backend, vswitch),
         "CidrBlock": vswitch.cidr_block, "ZoneId": vswitch.zone_id, "VSwitchName": vswitch.name,
-        "AvailableIpAddressCount": 250, "Description": "", "IsDefault": False, "OwnerId": _uid(vswitch.owner_id),
+        "AvailableIpAddressCount": 250, "Description": vswitch.description, "IsDefault": False, "OwnerId": _uid(vswitch.owner_id),
         "CreationTime": backend.world.clock.iso(vswitch.created_at), "ShareType": "",
         "RouteTable": {"RouteTableId": vswitch.route_table_id,
                        "RouteTableType": backend.table_kind(vswitch.route_table_id)},
@@ -89,6 +90,24 @@ def describe_vswitches(req):
                                    zone_id=req.str("ZoneId"), route_table_id=req.str("RouteTableId"))
     chunk, paging = _paged(req, found)
     return {"VSwitches": {"VSwitch": [_vswitch_fields(backend, v) for v in chunk]}, **paging}
+
+
+@router.rpc("CreateVSwitch", writes=True, client_token=True)  # CreateVSwitchRequest.client_token
+def create_vswitch(req):
+    backend = req.backend()
+    vswitch = vswitches.create(backend, vpc_id=req.str("VpcId", required=True),
+                               cidr=req.str("CidrBlock", required=True), zone_id=req.str("ZoneId", required=True),
+                               name=req.str("VSwitchName", default=""), description=req.str("Description", default=""))
+    tags = tag_pairs(req.flat_list("Tag"))
+    if tags:
+        backend.tags.set(vswitch.vswitch_id, tags)     # CreateVSwitchRequest.tag: marked in the create call
+    return {"VSwitchId": vswitch.vswitch_id}
+
+
+@router.rpc("DeleteVSwitch", writes=True)
+def delete_vswitch(req):
+    vswitches.delete(req.backend(), req.str("VSwitchId", required=True))
+    return {}
 
 
 @router.rpc("DescribeRouteTableList", writes=False)

@@ -44,6 +44,8 @@ class VSwitch:
     route_table_id: str          # the table this vSwitch is associated with
     owner_id: str
     created_at: float
+    description: str = ""
+    ready_at: float = 0.0        # CreateVSwitch: Pending until then (vswitches.py); seeds are Available
 
 
 @dataclass
