@@ -83,6 +83,38 @@ def test_acrx_retries_the_cen_busy_answers(cloud):
     assert ("CreateTransitRouter", "Operation.Blocking") in answered
 
 
+def test_the_sandbox_create_cen_answers_busy_while_the_accounts_last_cen_operation_settles(cloud):
+    from alibabacloud_cbn20170912 import models as m
+
+    world, a = cloud["world"], cloud["a"]
+    client = sdk_client(CBN, cloud["endpoint"], a.root_key, region=HZ)
+    create = lambda name: client.create_cen(m.CreateCenRequest(name=name)).body.cen_id  # noqa: E731
+    first = create("one")
+    assert api_error(lambda: create("two")).code == "Operation.Blocking"
+    world.clock.advance(30)
+    second = create("two")
+    world.clock.advance(30)
+    client.delete_cen(m.DeleteCenRequest(cen_id=first))
+    assert api_error(lambda: create("three")).code == "Operation.Blocking"
+    world.clock.advance(30)
+    assert create("three") not in (first, second)
+
+
+def test_acrx_retries_a_busy_create_cen(cloud):
+    """At clock scale 1 the account stays busy 5 s after a CreateCen; acrx's second CreateCen is
+    refused (Operation.Blocking), retried, and lands once the account settles."""
+    world, a = cloud["world"], cloud["a"]
+    api = CbnApi(lambda: sdk_client(CBN, cloud["endpoint"], a.root_key, region=HZ),
+                 RetryPolicy(budget_s=60, initial_s=0.2), region=HZ)
+    first = api.create_cen(name="acrx-one", description="acrx-managed", client_token="c-1", tags={})
+    mark = world.calls.mark()
+    second = api.create_cen(name="acrx-two", description="acrx-managed", client_token="c-2", tags={})
+    assert second and second != first
+    answered = [(c.action, c.error_code) for c in world.calls.since(mark)]
+    assert answered[0] == ("CreateCen", "Operation.Blocking"), answered
+    assert answered[-1] == ("CreateCen", None), answered
+
+
 def test_cen_setup_converges_through_busy_answers(tmp_path, run_cli, monkeypatch):
     """Same region: A's and B's VPC attachments land on one transit router at once; at clock scale
     0.05 the second is refused while the first is Attaching, and acrx retries it."""

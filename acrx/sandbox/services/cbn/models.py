@@ -138,6 +138,8 @@ class Backend:
 
     # -- CEN ------------------------------------------------------------------------------
     def create_cen(self, name: str, description: str, tags: dict) -> Cen:
+        busy.refuse_cen_create(self)
+        busy.mark(self, busy.ACCOUNT_CEN_KEY, busy.ACCOUNT_CEN_SETTLE_SECONDS)
         cen = Cen(self.world.ids.prefixed("cen", 18), self.account, name, description, self._now())
         self.cens[cen.cen_id] = cen
         busy.mark(self, cen.cen_id, busy.CEN_SETTLE_SECONDS)
@@ -160,6 +162,7 @@ class Backend:
                            "The CEN instance still has transit routers; delete them first.", 400)
         del self.cens[cen_id]
         self.tags.remove(cen_id)
+        busy.mark(self, busy.ACCOUNT_CEN_KEY, busy.ACCOUNT_CEN_SETTLE_SECONDS)   # busy.py: CreateCen waits
 
     # -- transit routers --------------------------------------------------------------------
     def create_transit_router(self, cen_id: str, region: str, name: str, description: str) -> TransitRouter:
