@@ -234,8 +234,6 @@ CLOUD_SERVICE_BLOCK = "100.64.0.0/10"
 HUNDRED_BLOCK = "100.0.0.0/8"
 HUNDRED_REMEDIES = ("ask support for \"Instance Takeover of Authentication Domain Name\" (allow-listed), "
                     "and reach OSS through OSS PrivateLink plus a CNAME; or use network mode public")
-# Cross-region peering is charged by bandwidth (CDT); acrx asks for this many Mbps unless told.
-DEFAULT_PEERING_BANDWIDTH_MBPS = 2  # [?] the smallest value the console offers
 PEERING_ACTIVE = "Activated"
 PEERING_PENDING = ("Creating", "Accepting", "Updating")
 CEN_GRANT_ORDER_TYPE = "PayByCenOwner"

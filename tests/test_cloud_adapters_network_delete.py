@@ -142,9 +142,15 @@ def test_peer_attachment_between_two_regions_is_deleted(net):
                                           client_token="tr-here")
     tr_there = cbn_a.create_transit_router(cen_id=cen_id, region=OTHER_REGION, name="acrx-tr", description="acrx",
                                            client_token="tr-there")
-    attachment_id = cbn_a.create_peer_attachment(
-        cen_id=cen_id, transit_router_id=tr_here, region=REGION, peer_transit_router_id=tr_there,
-        peer_region=OTHER_REGION, bandwidth=None, name="acrx-peer", description="acrx", client_token="peer-att")
+    # acrx no longer makes peer attachments (a private cross-region path is refused); an older acrx did,
+    # and destroy still deletes them: made here through the SDK.
+    from alibabacloud_cbn20170912 import models as m
+
+    client = sdk_client("alibabacloud_cbn20170912", net.endpoint, net.a.root_key, region=REGION)
+    attachment_id = client.create_transit_router_peer_attachment(m.CreateTransitRouterPeerAttachmentRequest(
+        cen_id=cen_id, transit_router_id=tr_here, region_id=REGION, peer_transit_router_id=tr_there,
+        peer_transit_router_region_id=OTHER_REGION, transit_router_attachment_name="acrx-peer",
+        client_token="peer-att")).body.transit_router_attachment_id
     assert [a.id for a in cbn_a.peer_attachments(cen_id)] == [attachment_id]
 
     assert cbn_a.delete_peer_attachment(attachment_id, missing_ok=True) is True

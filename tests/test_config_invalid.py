@@ -132,7 +132,6 @@ CASES = [
     ("any-source-not-public", _set("network.allow_any_source", True), "network.allow_any_source", ()),
     ("cen-id-not-cen", _set("network.cen_id", "cen-abcdefgh12345"), "network.cen_id", ()),
     ("bad-vpc-id", _set("network.registry_vpc_id", "vpc_1"), "network.registry_vpc_id", ()),
-    ("zero-bandwidth", _set("network.bandwidth", 0), "network.bandwidth", ()),
     ("empty-registries", _set("registries", []), "registries", ()),
     ("no-registries", _drop("registries"), "registries", ()),
     ("duplicate-instance", _second_registry(), "registries[1].instance_id", ()),

@@ -193,18 +193,6 @@ class CbnApi(CloudApi):
             "TransitRouterAttachments")
         return [_attachment(r) for r in rows]
 
-    def create_peer_attachment(self, *, cen_id: str, transit_router_id: str, region: str, peer_transit_router_id: str,
-                               peer_region: str, bandwidth: int | None, name: str, description: str,
-                               client_token: str) -> str:
-        req = self._m().CreateTransitRouterPeerAttachmentRequest(
-            cen_id=cen_id, transit_router_id=transit_router_id, region_id=region,
-            peer_transit_router_id=peer_transit_router_id, peer_transit_router_region_id=peer_region,
-            bandwidth=bandwidth, bandwidth_type="DataTransfer", transit_router_attachment_name=name,
-            transit_router_attachment_description=description, auto_publish_route_enabled=False,
-            client_token=client_token)
-        return self._call("CreateTransitRouterPeerAttachment", "create_transit_router_peer_attachment_with_options",
-                          req, idempotent=True).get("TransitRouterAttachmentId", "")
-
     def delete_vpc_attachment(self, attachment_id: str, *, missing_ok: bool = False) -> bool:
         return self._delete("DeleteTransitRouterVpcAttachment", "delete_transit_router_vpc_attachment_with_options",
                             self._m().DeleteTransitRouterVpcAttachmentRequest(

@@ -47,7 +47,6 @@ BUSY_CODES_BY_ACTION = {
     "vpc:CreateRouteEntry": ROUTE_BUSY_CODES, "vpc:DeleteRouteEntry": ROUTE_BUSY_CODES,
     "cbn:CreateCen": CEN_CREATE_BUSY_CODES, "cbn:CreateTransitRouter": CEN_CREATE_BUSY_CODES,
     "cbn:CreateTransitRouterVpcAttachment": ATTACHMENT_BUSY_CODES,
-    "cbn:CreateTransitRouterPeerAttachment": ATTACHMENT_BUSY_CODES,
     "cbn:DeleteTransitRouterVpcAttachment": ATTACHMENT_BUSY_CODES,
     "cbn:DeleteTransitRouterPeerAttachment": ATTACHMENT_BUSY_CODES,
     # [?] TF's association/propagation resources retry the attachment family too (likely, unchecked).

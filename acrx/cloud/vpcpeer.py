@@ -59,14 +59,12 @@ class VpcPeerApi(CloudApi):
         return None if body is None else _peering(body)
 
     def create(self, *, region: str, vpc_id: str, accepting_uid: str, accepting_region: str, accepting_vpc_id: str,
-               name: str, description: str, client_token: str, bandwidth: int | None = None,
-               tags: dict[str, str] | None = None) -> str:
+               name: str, description: str, client_token: str, tags: dict[str, str] | None = None) -> str:
         m = self._m()
         req = m.CreateVpcPeerConnectionRequest(
             region_id=region, vpc_id=vpc_id, accepting_ali_uid=int(accepting_uid), accepting_region_id=accepting_region,
             accepting_vpc_id=accepting_vpc_id, name=name, description=description, client_token=client_token,
-            bandwidth=bandwidth, tag=[m.CreateVpcPeerConnectionRequestTag(key=k, value=v)
-                                      for k, v in sorted((tags or {}).items())] or None)
+            tag=[m.CreateVpcPeerConnectionRequestTag(key=k, value=v) for k, v in sorted((tags or {}).items())] or None)
         return self._call("CreateVpcPeerConnection", "create_vpc_peer_connection_with_options", req,
                           idempotent=True).get("InstanceId", "")
 

@@ -227,7 +227,6 @@ class Network(_Frozen):
     registry_vswitch_id: Optional[Annotated[str, AfterValidator(formats.vswitch_id)]] = Field(
         None, description="peering/cen: vSwitch in B's VPC for the endpoint link.")
     cen_id: Optional[Annotated[str, AfterValidator(formats.cen_id)]] = Field(None, description="cen: reuse this CEN.")
-    bandwidth: Optional[Annotated[int, Field(ge=1, le=100000)]] = Field(None, description="Cross-region peering Mbps.")
     private_zone: bool = Field(True, description="Create PrivateZone records for the VPC domain when needed.")
     create_zone_vswitch: bool = Field(
         False, description="cen: create a small vSwitch where a VPC lacks one in a zone the transit router needs.")
@@ -241,7 +240,7 @@ class Network(_Frozen):
         if self.create_zone_vswitch and self.mode != "cen":
             raise FieldProblem("create_zone_vswitch", f"applies to network mode cen only, not {self.mode}")
         if self.mode not in ("peering", "cen"):
-            for name in ("registry_vpc_id", "registry_vswitch_id", "bandwidth"):
+            for name in ("registry_vpc_id", "registry_vswitch_id"):
                 if getattr(self, name) is not None:
                     raise FieldProblem(name, f"applies to network modes peering and cen only, not {self.mode}")
         return self

@@ -165,7 +165,6 @@ class PeeringPayload(_Payload):
     vpc_id: Optional[StrictStr] = None
     accepting_uid: Optional[StrictStr] = None
     accepting_vpc_id: Optional[StrictStr] = None
-    bandwidth: Optional[StrictInt] = None
     name: Optional[StrictStr] = None
     # an existing one still to be accepted
     peering_id: Optional[StrictStr] = None
@@ -229,17 +228,6 @@ class CenAttachmentPayload(_Located):
     zone_mappings: Optional[list[Any]] = None
     name: Optional[StrictStr] = None
     # an existing one still attaching
-    attachment_id: Optional[StrictStr] = None
-
-
-class PeerAttachmentPayload(_Located):
-    cen_id: Text
-    peer: Literal[True]
-    transit_router_id: OptText = None
-    peer_transit_router_id: OptText = None
-    peer_region: Optional[StrictStr] = None
-    bandwidth: Optional[StrictInt] = None
-    name: Optional[StrictStr] = None
     attachment_id: Optional[StrictStr] = None
 
 
@@ -340,7 +328,6 @@ PAYLOADS: dict[str, type[_Payload]] = {
     "cen.transit_router": TransitRouterPayload,
     "cen.grant": GrantPayload,
     "cen.attachment": CenAttachmentPayload,
-    "cen.peer_attachment": PeerAttachmentPayload,
     "cen.route_table": CenRouteTablePayload,
     "vpc.zone_vswitch": ZoneVswitchPayload,
     "vpc.zone_vswitch.delete": ZoneVswitchDeletePayload,

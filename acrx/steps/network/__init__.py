@@ -3,7 +3,7 @@
 `NetworkStep(mode)` with mode public | peering | cen | none (default: network.mode of the config).
 Preflight reads both sides and stops before any write when the mode cannot work; plan returns the
 Changes of that mode; handlers apply them. Addresses are those of DESIGN.md, plus
-`cen.transit_router.<region>` and `cen.peer_attachment` for the CEN pieces DESIGN leaves unnamed.
+`cen.transit_router.<region>` for the CEN piece DESIGN leaves unnamed.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class NetworkStep:
             link.KIND: bind(link.apply_link), peering.KIND: bind(peering.apply_peering),
             common.ROUTE_KIND: bind(common.apply_route),
             cen.CEN: bind(cen.apply_cen), cen.TR: bind(cen.apply_router), cen.GRANT: bind(cen.apply_grant),
-            cen.ATTACH: bind(cen.apply_attachment), cen.PEER: bind(cen.apply_attachment),
+            cen.ATTACH: bind(cen.apply_attachment),
             cen_tables.KIND: bind(cen_tables.apply_link), zone_vswitch.KIND: bind(zone_vswitch.apply_create),
             dns.ZONE: bind(dns.apply_zone), dns.RECORD: bind(dns.apply_record), dns.BINDING: bind(dns.apply_binding),
         }

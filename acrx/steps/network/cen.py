@@ -1,11 +1,12 @@
 """network.mode cen: both VPCs attached to one CEN's Enterprise transit routers.
 
 Changes: `cr.vpc_link.<vpcB>`, `cen.instance` (network.cen_id, else the CEN acrx made for this
-cluster, else a new one, owned by the cluster's account), `cen.transit_router.<region>` per region,
+cluster, else a new one, owned by the cluster's account), `cen.transit_router.<region>`,
 `cen.grant.<vpcB>` run in B (GrantInstanceToTransitRouter with the CEN owner's uid) which the
-cross-account `cen.attachment.<vpcB>` depends on, `cen.attachment.<vpcA>`, `cen.peer_attachment`
-when the regions differ, VPC routes towards the attachments, then DNS. Attachments found in place
-are adopted (or waited for), never created twice.
+cross-account `cen.attachment.<vpcB>` depends on, `cen.attachment.<vpcA>`, VPC routes towards the
+attachments, then DNS. Attachments found in place are adopted (or waited for), never created twice.
+One region only: preflight refuses a private cross-region path (preflight.check_same_region), so
+acrx plans no peer attachment; destroy still removes acrx's peer attachments an older acrx made.
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ from acrx.plan.change import Action, Change, Ref
 from acrx.steps.network import cen_tables, cen_zones, dns, link
 from acrx.steps.network.common import MARK_TAGS, client_token, is_marked, keep_reason, marked_name, plan_route
 from acrx.steps.network.discovery import cbn_api, cluster_net, registry_net
-from acrx.steps.network.preflight import route_destinations
+from acrx.steps.network.preflight import check_same_region, route_destinations
 
-CEN, TR, GRANT, ATTACH, PEER = ("cen.instance", "cen.transit_router", "cen.grant", "cen.attachment",
-                                "cen.peer_attachment")
+CEN, TR, GRANT, ATTACH = ("cen.instance", "cen.transit_router", "cen.grant", "cen.attachment")
 
 
 def _tr_addr(region: str) -> str:
@@ -93,17 +93,17 @@ def _attachment(ctx, cbn, *, cen_id, exists, alias, owner_alias, region, vpc_id,
 
 def plan_cen(ctx) -> list[Change]:
     cluster, registry = cluster_net(ctx), registry_net(ctx)
+    check_same_region(cluster, registry, "cen")      # preflight's rule, here too: no path is planned across
     owner = cluster.alias
     cbn = cbn_api(ctx, owner, cluster.region)
     link_change, ip = link.plan_link(ctx, registry)
     cen_change, cen_id, exists = _cen(ctx, cluster, cbn)
     changes = [link_change, cen_change]
-    routers = {}
-    for region in dict.fromkeys((cluster.region, registry.region)):
-        change, routers[region] = _router(ctx, cluster, cbn, cen_id, exists, region)
-        changes.append(change)
+    region = cluster.region             # == registry.region (preflight.check_same_region)
+    router_change, tr_id = _router(ctx, cluster, cbn, cen_id, exists, region)
+    changes.append(router_change)
     vpc_b = registry.target_vpc.id
-    b_deps = [_tr_addr(registry.region)]
+    b_deps = [_tr_addr(region)]
     cross_account = ctx.uid(cluster.alias) != ctx.uid(registry.alias)
     made: list[Change] = []
     if cross_account:
@@ -111,30 +111,20 @@ def plan_cen(ctx) -> list[Change]:
         b_deps.append(f"{GRANT}.{vpc_b}")
     att_a, att_a_id = _attachment(ctx, cbn, cen_id=cen_id, exists=exists, alias=cluster.alias, owner_alias=owner,
                                   region=cluster.region, vpc_id=cluster.vpc.id, vpc_owner_uid=None,
-                                  vswitches=cluster.vswitches, tr_id=routers[cluster.region],
-                                  deps=(_tr_addr(cluster.region),), made=made)
+                                  vswitches=cluster.vswitches, tr_id=tr_id,
+                                  deps=(_tr_addr(region),), made=made)
     att_b, att_b_id = _attachment(ctx, cbn, cen_id=cen_id, exists=exists, alias=registry.alias, owner_alias=owner,
                                   region=registry.region, vpc_id=vpc_b,
                                   vpc_owner_uid=ctx.uid(registry.alias) if cross_account else None,
-                                  vswitches=[registry.target_vswitch], tr_id=routers[registry.region],
+                                  vswitches=[registry.target_vswitch], tr_id=tr_id,
                                   deps=tuple(b_deps), made=made)
     changes += [*made, att_a, att_b]
     # Association and route learning, off by default, for every attachment (cen_tables.py).
-    changes += cen_tables.plan_links(ctx, alias=owner, region=cluster.region, key=cluster.vpc.id,
-                                     attachment_id=att_a_id, transit_router_id=routers[cluster.region],
-                                     depends_on=(att_a.address,))
-    changes += cen_tables.plan_links(ctx, alias=owner, region=registry.region, key=vpc_b, attachment_id=att_b_id,
-                                     transit_router_id=routers[registry.region], depends_on=(att_b.address,))
+    changes += cen_tables.plan_links(ctx, alias=owner, region=region, key=cluster.vpc.id, attachment_id=att_a_id,
+                                     transit_router_id=tr_id, depends_on=(att_a.address,))
+    changes += cen_tables.plan_links(ctx, alias=owner, region=region, key=vpc_b, attachment_id=att_b_id,
+                                     transit_router_id=tr_id, depends_on=(att_b.address,))
     route_deps = [att_a.address, att_b.address, link_change.address]
-    if cluster.region != registry.region:
-        peer = _peer(ctx, cluster, registry, cbn, cen_id, exists, routers)
-        changes.append(peer)
-        route_deps.append(peer.address)
-        peer_id = (peer.before or {}).get("attachment_id") or Ref(PEER, "attachment_id", "id of the peer attachment")
-        for region in (cluster.region, registry.region):
-            changes += cen_tables.plan_links(ctx, alias=owner, region=region, key=f"peer.{region}",
-                                             attachment_id=peer_id, transit_router_id=routers[region],
-                                             depends_on=(peer.address,))
     for table in cluster.route_tables:
         for destination in route_destinations(ctx, registry):
             changes.append(plan_route(ctx, alias=cluster.alias, region=cluster.region, table_id=table,
@@ -162,32 +152,6 @@ def _grant(ctx, registry, cen_id, exists: bool, owner_uid: str) -> Change:
                   reason="the CEN owner may attach a VPC of another account only once it is granted",
                   data={"alias": registry.alias, "region": registry.region, "vpc_id": vpc_b, "cen_id": cen_id,
                         "cen_owner_id": owner_uid})
-
-
-def _peer(ctx, cluster, registry, cbn, cen_id, exists, routers) -> Change:
-    tr_a, tr_b = routers[cluster.region], routers[registry.region]
-    found = []
-    if exists and not isinstance(tr_a, Ref) and not isinstance(tr_b, Ref):
-        found = [a for a in ctx.memo(f"net:peer:{tr_a}", lambda: cbn.peer_attachments(cen_id, tr_a))
-                 if a.peer_transit_router_id == tr_b]
-    if found:
-        att = found[0]
-        observed = {"attachment_id": att.id, "status": att.status}
-        if att.status == facts.CEN_ATTACHED:
-            return Change(PEER, Action.NOOP, observed, observed, account=cluster.alias, kind=PEER,
-                          reason=keep_reason(is_marked(att.name), f"{att.id} joins {tr_a} and {tr_b}"))
-        return Change(PEER, Action.UPDATE, observed, {**observed, "status": facts.CEN_ATTACHED}, account=cluster.alias,
-                      kind=PEER, reason=f"{att.id} is {att.status}: wait",
-                      data={"alias": cluster.alias, "region": cluster.region, "cen_id": cen_id, "attachment_id": att.id,
-                            "peer": True})
-    bandwidth = ctx.config.network.bandwidth or facts.DEFAULT_PEERING_BANDWIDTH_MBPS
-    ctx.warn(f"cross-region CEN ({cluster.region} <-> {registry.region}) is charged (data transfer between the "
-             f"transit routers); bandwidth {bandwidth} Mbps (network.bandwidth)")
-    return Change(PEER, Action.CREATE, None, {"attachment_id": Ref(PEER, "attachment_id"), "bandwidth": bandwidth},
-                  account=cluster.alias, kind=PEER, depends_on=(_tr_addr(cluster.region), _tr_addr(registry.region)),
-                  data={"alias": cluster.alias, "region": cluster.region, "cen_id": cen_id, "transit_router_id": tr_a,
-                        "peer_transit_router_id": tr_b, "peer_region": registry.region, "bandwidth": bandwidth,
-                        "name": marked_name(cluster.region, registry.region), "peer": True})
 
 
 # -- handlers ---------------------------------------------------------------------------------
@@ -231,22 +195,15 @@ def apply_grant(ctx, change, actx) -> dict:
 def apply_attachment(ctx, change, actx) -> dict:
     d = change.data
     api = cbn_api(ctx, d["alias"], d["region"])
-    peer = d.get("peer", False)
     attachment_id = d.get("attachment_id")
-    if attachment_id is None and peer:
-        attachment_id = api.create_peer_attachment(
-            cen_id=d["cen_id"], transit_router_id=d["transit_router_id"], region=d["region"],
-            peer_transit_router_id=d["peer_transit_router_id"], peer_region=d["peer_region"],
-            bandwidth=d["bandwidth"], name=d["name"], description=marked_name("managed"), client_token=client_token(actx))
-    elif attachment_id is None:
+    if attachment_id is None:
         attachment_id = api.create_vpc_attachment(
             cen_id=d["cen_id"], transit_router_id=d["transit_router_id"], region=d["region"], vpc_id=d["vpc_id"],
             vpc_owner_id=d.get("vpc_owner_uid"), zone_mappings=[tuple(m) for m in d["zone_mappings"]], name=d["name"],
             description=marked_name("managed"), client_token=client_token(actx))
 
     def attached():
-        found = [a for a in (api.peer_attachments(d["cen_id"]) if peer else
-                             api.vpc_attachments(d["cen_id"], attachment_id=attachment_id)) if a.id == attachment_id]
+        found = [a for a in api.vpc_attachments(d["cen_id"], attachment_id=attachment_id) if a.id == attachment_id]
         if not found:
             _gone("attachment", attachment_id)
         return found[0].status == facts.CEN_ATTACHED

@@ -1,5 +1,4 @@
-"""CEN transit-router route tables: every attachment acrx plans (both VPCs, and the peer attachment
-on each of its two routers) is associated with its router's system route table and propagates
+"""CEN transit-router route tables: every attachment acrx plans (both VPCs) is associated with its router's system route table and propagates
 (learns) its routes into it.
 
 Why: association and route learning are off for a new attachment (official
@@ -7,9 +6,7 @@ CreateTransitRouterVpcAttachment doc), and a transit router forwards traffic onl
 entering attachment is associated with, to the routes propagated into it. Without these, every
 attachment shows Attached and the pull still times out. Both calls are asynchronous
 (Associating/Enabling, then Active: ListTransitRouterRouteTableAssociations / ...Propagations), so
-each handler waits for Active. Addresses: `cen.association.<vpc>` / `cen.propagation.<vpc>`, and
-`cen.association.peer.<region>` / `cen.propagation.peer.<region>` for the peer attachment on the
-router of <region>. Destroy needs nothing of its own: acrx deletes its attachments with Force=true,
+each handler waits for Active. Addresses: `cen.association.<vpc>` / `cen.propagation.<vpc>`. Destroy needs nothing of its own: acrx deletes its attachments with Force=true,
 which removes their associations and propagations (acrx.cloud.cbn); on an adopted attachment they
 stay, as the attachment does. A plan after someone removed one shows it again (drift).
 """

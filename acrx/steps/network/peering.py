@@ -39,7 +39,6 @@ def _alias_of_uid(ctx, uid: str, default: str) -> str:
 
 def plan_connection(ctx, cluster, registry) -> tuple[Change, object]:
     existing = _find(ctx, cluster, registry)
-    cross_region = cluster.region != registry.region
     if existing is not None:
         observed = {"peering_id": existing.id, "status": existing.status, "vpc_id": existing.vpc_id,
                     "accepting_vpc_id": existing.accepting_vpc_id}
@@ -54,19 +53,13 @@ def plan_connection(ctx, cluster, registry) -> tuple[Change, object]:
                        data={"peering_id": existing.id, "requester": cluster.alias, "accepter": accepter,
                              "region": cluster.region, "accepter_region": registry.region}),
                 existing.id)
-    bandwidth = None
-    if cross_region:
-        bandwidth = ctx.config.network.bandwidth or facts.DEFAULT_PEERING_BANDWIDTH_MBPS
-        ctx.warn(f"cross-region peering ({cluster.region} -> {registry.region}) is charged by bandwidth "
-                 f"(CDT): {bandwidth} Mbps (network.bandwidth)")
     same_account = ctx.uid(cluster.alias) == ctx.uid(registry.alias)
     after = {"peering_id": Ref(ADDRESS, "peering_id"), "status": facts.PEERING_ACTIVE, "vpc_id": cluster.vpc.id,
-             "accepting_vpc_id": registry.target_vpc.id, "accepting_uid": ctx.uid(registry.alias),
-             **({"bandwidth": bandwidth} if bandwidth else {})}
+             "accepting_vpc_id": registry.target_vpc.id, "accepting_uid": ctx.uid(registry.alias)}
     data = {"requester": cluster.alias, "accepter": None if same_account else registry.alias,
             "region": cluster.region, "accepter_region": registry.region, "vpc_id": cluster.vpc.id,
             "accepting_uid": ctx.uid(registry.alias), "accepting_vpc_id": registry.target_vpc.id,
-            "bandwidth": bandwidth, "name": marked_name(ctx.config.cluster.id)}
+            "name": marked_name(ctx.config.cluster.id)}
     return (Change(ADDRESS, Action.CREATE, None, after, account=cluster.alias, kind=KIND, data=data),
             Ref(ADDRESS, "peering_id", "id of the new peering connection"))
 
@@ -99,8 +92,7 @@ def apply_peering(ctx, change, actx) -> dict:
         peering_id = requester.create(
             region=d["region"], vpc_id=d["vpc_id"], accepting_uid=d["accepting_uid"],
             accepting_region=d["accepter_region"], accepting_vpc_id=d["accepting_vpc_id"], name=d["name"],
-            description=marked_name("managed"), client_token=client_token(actx), bandwidth=d.get("bandwidth"),
-            tags=MARK_TAGS)
+            description=marked_name("managed"), client_token=client_token(actx), tags=MARK_TAGS)
     budget = ctx.options.wait_budget_s
 
     def status(wanted: tuple[str, ...]):
