@@ -11,6 +11,7 @@ import importlib
 from typing import Callable, Iterator
 
 from acrx.cloud import errors
+from acrx.cloud.ratelimit import limited_client
 from acrx.cloud.retry import RetryPolicy, invoke
 from acrx.errors import CloudError
 
@@ -41,7 +42,9 @@ class CloudApi:
 
     def _call(self, action: str, method: str, *args, idempotent: bool = False) -> dict:
         try:
-            return invoke(self._client, method, *args, action=f"{self.PRODUCT}:{action}", policy=self._policy,
+            name = f"{self.PRODUCT}:{action}"
+            # Each attempt waits for a token of the account's per-API bucket (acrx.cloud.ratelimit).
+            return invoke(limited_client(self._client, name), method, *args, action=name, policy=self._policy,
                           idempotent=idempotent)
         except CloudError as err:
             if not errors.is_no_permission(err):

@@ -133,13 +133,17 @@ class FleetSandbox(Sandbox):
     """A Sandbox seeded with a fleet (see the module doc)."""
 
     def __init__(self, clusters: int = 5, accounts: int = 2, *, clock_scale: float = 0.0,
-                 reconcile_interval_s: float = 0.5):
+                 reconcile_interval_s: float = 0.5, rate_limits: bool = True):
         import secrets
+
+        from acrx.sandbox.core.qps import FLEET_LIMITS
 
         self.scenario = None
         self.world = World(seed=0, clock_scale=clock_scale)
         self.images = ImageStore()
         self.seeded = seed_fleet(self.world, self.images, clusters, accounts)
+        if rate_limits:   # per-account, per-API QPS limits on (core/qps.py: sources and assumptions)
+            self.world.knobs.qps_limits = dict(FLEET_LIMITS)
         self.reconcile_interval_s = reconcile_interval_s
         self.cloud = None
         self.registry = None

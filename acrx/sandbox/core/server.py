@@ -125,6 +125,9 @@ class _Handler(BaseHTTPRequestHandler):
             req.principal = cloud.auth.authenticate(self.command, raw_path, query, form, headers, body)
             if req.principal is None and not route.anonymous:
                 raise ApiError("MissingAccessKeyId", "AccessKeyId is mandatory for this action.", 400)
+            if knobs.qps_limits and req.principal is not None and not world.qps.admit(
+                    knobs.qps_limits, req.principal.account, route.product, route.action):
+                raise throttled()   # the account's calls to this API this second are over its limit
             req.region = req.str("RegionId") or req.str("region_id") or headers.get("x-acs-region-id")
             with world.lock:
                 if route.authorize:

@@ -18,6 +18,7 @@ from acrx.sandbox.core.idempotency import TokenLedger
 from acrx.sandbox.core.ids import IdFactory
 from acrx.sandbox.core.knobs import Knobs
 from acrx.sandbox.core.oidc import OidcIssuers
+from acrx.sandbox.core.qps import QpsLimiter
 from acrx.sandbox.core.policy import ALLOW, IMPLICIT_DENY, evaluate
 
 # service key -> module holding `Backend` (models) ; the api module is `<pkg>.api`
@@ -49,6 +50,7 @@ class World:
         self.knobs = Knobs(seed=seed)
         self.tokens = TokenLedger()     # ClientTokens seen, per account and product
         self.calls = CallLog()
+        self.qps = QpsLimiter()         # per-account, per-API QPS counting (knobs.qps_limits)
         self.keyring = Keyring()
         self.ids = IdFactory(seed)
         self.lock = threading.RLock()   # model operations are serialised: simple and race-free
