@@ -246,6 +246,19 @@ CR_DEFAULT_ACL_ENTRY = ("127.0.0.1/32", "default")
 PVTZ_PROXY_PATTERN = "ZONE"   # unknown names in the zone are NXDOMAIN, not recursed
 PVTZ_RECORD_TTL = 60
 
+# --- a fleet (issue 16): limits one registry meets with many clusters -------------------------------
+# (limit, source). [?]: no published figure found; the stricter reading is assumed.
+FLEET_LIMITS = {
+    "ram roles per account": (1000, "RAM quotas: RAM roles that can be created within an Alibaba Cloud account"),
+    "ACL entries per internet endpoint": (100, "[?] no published figure for ACR EE endpoint ACL entries; 100 assumed"),
+    "VPCs bound per PrivateZone zone": (
+        100, "[?] PrivateZone limits publish no figure acrx could confirm; 100 assumed"),
+    "VPC attachments per transit router": (
+        100, "[?] CEN limits publish no figure acrx could confirm; 100 assumed (each cen cluster has its own "
+             "transit router today)"),
+    # The registry's linked VPCs: VPC_LINK_LIMITS above, per edition.
+}
+
 # --- identity steps: scopes, session limits --------------------------------------------------------
 # Pull policy scope. `instance`: GetAuthorizationToken on "*" (it is checked against all
 # resources), ListInstanceEndpoint on the instance ARN, PullRepository on the instance's

@@ -170,3 +170,25 @@ def test_merge_refuses_two_payloads_at_one_shared_address():
     with pytest.raises(UsageError) as err:
         merge([(_member("one", _cluster_id(1)), plan("A")), (_member("two", _cluster_id(2)), plan("B"))])
     assert "one" in str(err.value) and "two" in str(err.value)
+
+
+def test_fleet_limits_refuse_before_any_write():
+    """A fleet past a limit of acrx.facts.FLEET_LIMITS stops the plan, naming limit and source."""
+    from acrx import facts
+    from acrx.errors import PreflightError
+    from acrx.plan.change import Action, Change
+    from acrx.plan.fleet import check_limits, merge
+    from acrx.plan.plan import Plan
+
+    limit = facts.FLEET_LIMITS["ACL entries per internet endpoint"][0]
+
+    def plan(i):
+        return Plan([Change(f"cr.acl.198.51.{i // 250}.{i % 250}/32", Action.CREATE, None, {"cidr": "x"},
+                            account="registry", kind="cr.acl")])
+
+    fits = merge([(_member(f"n{i}", _cluster_id(i)), plan(i)) for i in range(limit)])
+    check_limits(fits)
+    over = merge([(_member(f"n{i}", _cluster_id(i)), plan(i)) for i in range(limit + 1)])
+    with pytest.raises(PreflightError) as err:
+        check_limits(over)
+    assert f"{limit + 1} ACL entries" in str(err.value) and "[?]" in str(err.value)

@@ -69,6 +69,9 @@ def _plan_fleet(actx, fleet, chosen, options, parallelism: int, fail_fast: bool,
     members = fleet.members if shared_only else chosen.members
     runs = plan_all(actx, members, "setup", options, parallelism, fail_fast)
     merged = merge((r.member, r.plan) for r in runs if r.plan is not None)
+    from acrx.plan.fleet import check_limits
+
+    check_limits(merged)   # a limit a fleet meets: exit 2 before any write
     if shared_only:
         merged = _only(merged, shared=True)
     elif sharded:

@@ -124,3 +124,33 @@ def summary_rows(plan: Plan) -> list[dict[str, Any]]:
                      "create": shared.get("create", 0), "update": shared.get("update", 0) + shared.get("replace", 0),
                      "delete": shared.get("delete", 0)})
     return rows
+
+
+def check_limits(plan: Plan) -> None:
+    """Refuse (exit 2, before any write) a fleet plan that would take one account or registry past
+    a limit of acrx.facts.FLEET_LIMITS, naming the limit, the count and its source."""
+    from acrx import facts
+    from acrx.errors import PreflightError
+
+    counts: dict[tuple[str, str], int] = {}
+
+    def add(name: str, where: str) -> None:
+        counts[(name, where)] = counts.get((name, where), 0) + 1
+
+    for change in plan.changes:
+        if change.action.value == "delete":
+            continue
+        account, _, address = change.address.partition("/")
+        account = change.account or account
+        if address.startswith("cr.acl.") or change.address.startswith("cr.acl."):
+            add("ACL entries per internet endpoint", f"account {account}")
+        elif ".pvtz.binding." in f".{address}" or "/pvtz.binding." in change.address:
+            add("VPCs bound per PrivateZone zone", f"account {account}")
+        elif address.startswith("ram.role.") or "/ram.role." in change.address:
+            add("ram roles per account", f"account {account}")
+    for (name, where), count in sorted(counts.items()):
+        limit, source = facts.FLEET_LIMITS[name]
+        if count > limit:
+            raise PreflightError(f"the fleet needs {count} {name.split(' per ')[0]} in {where}, above the limit "
+                                 f"of {limit} {name} ({source})", field="clusters",
+                                 hint="split the fleet over more accounts, or raise the quota first")
