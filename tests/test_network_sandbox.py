@@ -143,7 +143,7 @@ def test_none_mode_changes_nothing_and_reports(tmp_path, run_cli):
         result = _apply(run_cli, sb)
         assert result.exit_code == 0, result.stderr
         assert sb.writes_since(mark) == []
-        assert "will not resolve" in result.stderr and "found:" in result.stderr
+        assert "does not resolve" in result.stderr and "found:" in result.stderr
 
 
 # -- preflight: exit 2 naming the cause, no write -----------------------------------------------
