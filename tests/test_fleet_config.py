@@ -192,3 +192,11 @@ def test_fleet_limits_refuse_before_any_write():
     with pytest.raises(PreflightError) as err:
         check_limits(over)
     assert f"{limit + 1} ACL entries" in str(err.value) and "[?]" in str(err.value)
+
+
+@pytest.mark.parametrize("command", ["plan", "verify", "destroy"])
+def test_single_cluster_commands_point_a_fleet_config_to_acrx_fleet(tmp_path, run_cli, command):
+    path = _write(tmp_path, _entries(3))
+    result = run_cli(command, "-f", path)
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert "acrx fleet" in result.stderr and "clusters" in result.stderr

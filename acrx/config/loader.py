@@ -106,6 +106,10 @@ def load_config(path: Path | None, overrides: dict | None = None) -> AcrxConfig:
     if path.exists() and not have_file:
         raise UsageError(f"{clean(str(path))} is not a file", field="-f/--file")
     data = copy.deepcopy(read_yaml(path)) if have_file else {}
+    if "clusters" in data:   # a fleet config (acrx.config.fleet): the fleet commands take it
+        raise UsageError(f"{clean(str(path))} lists clusters (a fleet config); this command takes one cluster",
+                         field="clusters", hint="use `acrx fleet plan|setup|verify|destroy` (docs/fleet.md), "
+                                                "with --cluster NAME for one of them")
     _normalise_shorthand(data)
     for key, value in (overrides or {}).items():
         if key == "network" and isinstance(value, str):
