@@ -47,7 +47,7 @@ def test_defaults_name_no_account_source():
 
 
 @pytest.mark.parametrize("command", [("setup", "--yes", "--no-verify", "--allow-plaintext-access-key"),
-                                     ("plan",), ("verify",)])
+                                     ("plan",), ("policy", "attach", "--yes", "--allow-plaintext-access-key")])
 def test_same_variable_as_the_registry_account_exits_2(tmp_path, run_cli, command):
     with running_sandbox(tmp_path, mode="access-key", network="public") as sb:
         # The sandbox's account B reads ACRX_SANDBOX_REGISTRY_ACCESS_KEY_ID/SECRET: the same names here.
@@ -60,6 +60,23 @@ def test_same_variable_as_the_registry_account_exits_2(tmp_path, run_cli, comman
         assert sb.sandbox.cluster.store.list("configmaps", "kube-system") == [] or all(
             "accessKey" not in json.dumps(cm.get("data") or {})
             for cm in sb.sandbox.cluster.store.list("configmaps", "kube-system"))
+
+
+def test_the_consent_flag_lets_it_through_with_a_warning_and_verify_never_refuses(tmp_path, run_cli):
+    """--allow-foreign-access-key is the explicit consent; verify and doctor write no key, so they
+    never refuse (a setup made with the consent must stay verifiable)."""
+    with running_sandbox(tmp_path, mode="access-key", network="public") as sb:
+        _access_key_config(sb, access_key_id_env="ACRX_SANDBOX_REGISTRY_ACCESS_KEY_ID",
+                           access_key_secret_env="ACRX_SANDBOX_REGISTRY_ACCESS_KEY_SECRET")
+        result = run_cli("--sandbox", sb.dir, "plan", "-f", sb.config_path, "--allow-foreign-access-key",
+                         "--allow-plaintext-access-key")
+        assert result.exit_code in (0, 3), result.stderr
+        assert "warning: --allow-foreign-access-key" in result.stderr
+        assert "addon.access_key.access_key_id_env" not in result.stderr
+        for command in ("verify", "doctor"):
+            result = run_cli("--sandbox", sb.dir, command, "-f", sb.config_path, "--timeout", "20s")
+            assert "error: addon.access_key." not in result.stderr, result.stderr
+            assert "--allow-foreign-access-key" not in result.stderr
 
 
 def test_same_key_id_under_other_names_exits_2(tmp_path, run_cli, monkeypatch):

@@ -27,18 +27,22 @@ def load(ctx, file: Path, *, mode: Optional[str] = None, network: Optional[str] 
          route_to: Optional[str] = None, assume_policy: Optional[str] = None,
          pull_policy_scope: Optional[str] = None, allow_any_source: bool = False,
          allow_plaintext_access_key: bool = False, create_zone_vswitch: bool = False,
-         kubeconfig: Optional[Path] = None, save_kubeconfig: Optional[Path] = None, private_kubeconfig: bool = False,
+         allow_foreign_access_key: bool = False, reads_only: bool = False, kubeconfig: Optional[Path] = None, save_kubeconfig: Optional[Path] = None, private_kubeconfig: bool = False,
          given: Optional[set[str]] = None) -> Desired:
     """The run's config, step options and StepContext from the file and the desired-state flags.
 
     The step options carry the effective values (file, or flag when given), so steps that read a
-    setting from the options and steps that read it from the config see the same thing."""
+    setting from the options and steps that read it from the config see the same thing.
+    `reads_only` (verify, doctor): the run never writes the access key, so the consents that guard
+    writing it are given and nothing is warned about."""
     from acrx.cli.flow import load_config, step_context
     from acrx.cli.root import app_context
     from acrx.cli.saved_plan import given_flags
     from acrx.steps.context import StepOptions
 
     actx = app_context(ctx)
+    if reads_only:
+        allow_plaintext_access_key = allow_foreign_access_key = True
     overrides = desired_overrides(mode, network, route_to, assume_policy, pull_policy_scope)
     config = load_config(file, overrides, actx.sandbox_dir)
     # --allow-any-source outside public mode: blame the flag, not the file it would be merged into
@@ -53,10 +57,15 @@ def load(ctx, file: Path, *, mode: Optional[str] = None, network: Optional[str] 
                           allow_plaintext_access_key=allow_plaintext_access_key,
                           allow_any_source=net.allow_any_source, route_to=net.route_to,
                           kubeconfig=str(kubeconfig) if kubeconfig else None,
-                          extra={"pull_policy_scope": config.roles.pull_policy_scope})
+                          extra={"pull_policy_scope": config.roles.pull_policy_scope,
+                                 "allow_foreign_access_key": allow_foreign_access_key})
     step_ctx = step_context(actx, config, options, save_kubeconfig=save_kubeconfig,
                             private_kubeconfig=private_kubeconfig)
-    return Desired(actx, config, options, step_ctx, settings_of(config, allow_plaintext_access_key),
+    if allow_foreign_access_key and config.mode == "access-key" and not reads_only:
+        step_ctx.warn("--allow-foreign-access-key: the AccessKey written into the cluster's ConfigMap may be an "
+                      "account's own credential or another user's key; anyone who can read kube-system can use it")
+    return Desired(actx, config, options, step_ctx,
+                   settings_of(config, allow_plaintext_access_key, allow_foreign_access_key),
                    given_flags(ctx) if given is None else given, _source(file, actx.sandbox_dir))
 
 

@@ -53,6 +53,10 @@ ZoneVswitchOpt = Annotated[bool, typer.Option(
 # A consent to write the key in plaintext, not a shape of the desired state: a flag only.
 PlainAkOpt = Annotated[bool, typer.Option("--allow-plaintext-access-key",
                                           help="access-key mode: allow the AccessKey in the ConfigMap.")]
+# Likewise a consent: the key for the ConfigMap may be an account's credential or another user's.
+ForeignAkOpt = Annotated[bool, typer.Option(
+    "--allow-foreign-access-key",
+    help="access-key mode: let addon.access_key name a key that is not acrx's pull user's own (warns).")]
 
 # flag -> the acrx.yaml key it overrides (saved plans and the marks comparison name both)
 DESIRED_KEYS = {
@@ -75,11 +79,13 @@ def desired_overrides(mode: Optional[str] = None, network: Optional[str] = None,
             "network.allow_any_source": True if allow_any_source else None}
 
 
-def settings_of(config, allow_plaintext_access_key: bool = False) -> dict[str, Any]:
+def settings_of(config, allow_plaintext_access_key: bool = False,
+                allow_foreign_access_key: bool = False) -> dict[str, Any]:
     """Every setting that shaped a plan, read from the effective config (saved with the plan)."""
     return {"mode": config.mode, "network": config.network.mode, "route_to": config.network.route_to,
             "assume_policy": config.roles.assume_policy, "pull_policy_scope": config.roles.pull_policy_scope,
             "allow_plaintext_access_key": bool(allow_plaintext_access_key),
+            "allow_foreign_access_key": bool(allow_foreign_access_key),
             "allow_any_source": bool(config.network.allow_any_source),
             "create_zone_vswitch": bool(config.network.create_zone_vswitch)}
 

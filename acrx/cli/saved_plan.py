@@ -22,6 +22,7 @@ SETTING_FLAGS = {
     "assume_policy": "--assume-policy",
     "pull_policy_scope": "--pull-policy-scope",
     "allow_plaintext_access_key": "--allow-plaintext-access-key",
+    "allow_foreign_access_key": "--allow-foreign-access-key",
     "allow_any_source": "--allow-any-source",
     "create_zone_vswitch": "--create-zone-vswitch",
 }

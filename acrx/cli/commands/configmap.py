@@ -9,7 +9,7 @@ import typer
 
 from acrx.cli.commands.render import configmap_cmd
 from acrx.cli.options import (DEFAULT_FILE, DetailedOpt, DryRunOpt, FileOpt, KubeconfigOpt, LockTimeoutOpt,
-                              ModeOpt, OutputOpt, NoResumeOpt, PlainAkOpt, PrivateOpt, SaveKubeconfigOpt, YesOpt)
+                              ForeignAkOpt, ModeOpt, OutputOpt, NoResumeOpt, PlainAkOpt, PrivateOpt, SaveKubeconfigOpt, YesOpt)
 from acrx.cli.root import app
 from acrx.errors import UsageError
 
@@ -25,7 +25,8 @@ def apply(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None
           dry_run: DryRunOpt = False, yes: YesOpt = False, output: OutputOpt = "table",
           detailed_exitcode: DetailedOpt = False, kubeconfig: KubeconfigOpt = None,
           save_kubeconfig: SaveKubeconfigOpt = None, private_kubeconfig: PrivateOpt = False,
-          allow_plaintext_access_key: PlainAkOpt = False, lock_timeout: LockTimeoutOpt = None,
+          allow_plaintext_access_key: PlainAkOpt = False, allow_foreign_access_key: ForeignAkOpt = False,
+          lock_timeout: LockTimeoutOpt = None,
           no_resume: NoResumeOpt = False) -> int:
     """Set the keys acrx manages in acr-configuration; every other key is kept."""
     from acrx.cli.desired import check_marks, load
@@ -41,7 +42,8 @@ def apply(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None
         raise UsageError("the managed addon takes its settings from its addon config, not from the ConfigMap",
                          field="addon.flavour", hint="run `acrx addon install`, or set addon.flavour: self-managed")
     d = load(ctx, file, mode=mode, kubeconfig=kubeconfig, save_kubeconfig=save_kubeconfig,
-             private_kubeconfig=private_kubeconfig, allow_plaintext_access_key=allow_plaintext_access_key)
+             private_kubeconfig=private_kubeconfig, allow_plaintext_access_key=allow_plaintext_access_key,
+             allow_foreign_access_key=allow_foreign_access_key)
     check_marks(d, takes={"mode"}, command=None if dry_run else "acrx configmap apply")
     if d.config.mode == "access-key" and allow_plaintext_access_key:
         d.actx.err.print("warning: the ConfigMap holds the registry AccessKey secret in plaintext; anyone who can "

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from acrx.cli.options import (DEFAULT_FILE, AssumeOpt, DetailedOpt, DryRunOpt, FileOpt, LockTimeoutOpt, ModeOpt,
-                              NoResumeOpt, OutputOpt, PlainAkOpt, ScopeOpt, YesOpt)
+                              ForeignAkOpt, NoResumeOpt, OutputOpt, PlainAkOpt, ScopeOpt, YesOpt)
 from acrx.cli.root import app
 
 rrsa_app = typer.Typer(help="RRSA (OIDC) on the cluster.", no_args_is_help=True, rich_markup_mode=None)
@@ -24,7 +24,7 @@ app.add_typer(policy_app, name="policy")
 def _run(ctx: typer.Context, which: str, *, file: Path, mode: Optional[str], dry_run: bool, yes: bool,
          output: str, detailed_exitcode: bool, assume_policy: Optional[str] = None,
          pull_policy_scope: Optional[str] = None, allow_plaintext_access_key: bool = False,
-         lock_timeout: Optional[str] = None, no_resume: bool = False) -> int:
+         allow_foreign_access_key: bool = False, lock_timeout: Optional[str] = None, no_resume: bool = False) -> int:
     from acrx.cli.desired import check_marks, load
     from acrx.cli.flow import RunOptions, plan_and_apply
     from acrx.steps.identity import PolicyStep, RolesStep, RrsaStep
@@ -36,7 +36,7 @@ def _run(ctx: typer.Context, which: str, *, file: Path, mode: Optional[str], dry
     # consent to keep it in plaintext is not theirs to ask for (nor a flag of theirs).
     consent = allow_plaintext_access_key if which == "policy" else True
     d = load(ctx, file, mode=mode, assume_policy=assume_policy, pull_policy_scope=pull_policy_scope,
-             allow_plaintext_access_key=consent)
+             allow_plaintext_access_key=consent, allow_foreign_access_key=allow_foreign_access_key)
     check_marks(d, takes=TAKES[which], command=None if dry_run else COMMANDS[which])
     step = {"rrsa": RrsaStep, "roles": RolesStep, "policy": PolicyStep}[which](standalone=True)
     return plan_and_apply(d.actx, d.step_ctx, [step], run)
@@ -72,11 +72,12 @@ def roles_apply(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt 
 @policy_app.command("attach")
 def policy_attach(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None,
                   pull_policy_scope: ScopeOpt = None, allow_plaintext_access_key: PlainAkOpt = False,
-                  dry_run: DryRunOpt = False, yes: YesOpt = False, output: OutputOpt = "table",
+                  allow_foreign_access_key: ForeignAkOpt = False, dry_run: DryRunOpt = False, yes: YesOpt = False, output: OutputOpt = "table",
                   detailed_exitcode: DetailedOpt = False,
                   lock_timeout: LockTimeoutOpt = None, no_resume: NoResumeOpt = False) -> int:
     """The pull policy and its attachment (to the registry role, or the RAM user and its key)."""
     return _run(ctx, "policy", file=file, mode=mode, dry_run=dry_run, yes=yes, output=output,
                 detailed_exitcode=detailed_exitcode, pull_policy_scope=pull_policy_scope,
-                allow_plaintext_access_key=allow_plaintext_access_key, lock_timeout=lock_timeout,
+                allow_plaintext_access_key=allow_plaintext_access_key, allow_foreign_access_key=allow_foreign_access_key,
+                lock_timeout=lock_timeout,
                 no_resume=no_resume)

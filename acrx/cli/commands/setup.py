@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from acrx.cli.options import (DEFAULT_FILE, AnySourceOpt, AssumeOpt, DetailedOpt, DryRunOpt, FileOpt, KubeconfigOpt,
-                              LockTimeoutOpt, ModeOpt, NetworkOpt, NoResumeOpt, OutOpt, OutputOpt, PlainAkOpt,
+                              ForeignAkOpt, LockTimeoutOpt, ModeOpt, NetworkOpt, NoResumeOpt, OutOpt, OutputOpt, PlainAkOpt,
                               RouteToOpt, ScopeOpt, YesOpt, ZoneVswitchOpt)
 from acrx.cli.root import app
 
@@ -36,6 +36,7 @@ def _desired(ctx: typer.Context, file: Path, flags: dict, kubeconfig, *, given=N
 def plan(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None, network: NetworkOpt = None,
          route_to: RouteToOpt = None, assume_policy: AssumeOpt = None, pull_policy_scope: ScopeOpt = None,
          allow_any_source: AnySourceOpt = False, allow_plaintext_access_key: PlainAkOpt = False,
+         allow_foreign_access_key: ForeignAkOpt = False,
          create_zone_vswitch: ZoneVswitchOpt = False, dry_run: PlanDryRunOpt = False, output: OutputOpt = "table",
          detailed_exitcode: Annotated[bool, typer.Option(
              "--detailed-exitcode", help="Exit 0 with no changes, 3 with changes pending.")] = False,
@@ -48,7 +49,8 @@ def plan(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None,
         check_out_path(out)   # before any cloud read: a typo in --out costs nothing
     flags = dict(mode=mode, network=network, route_to=route_to, assume_policy=assume_policy,
                  pull_policy_scope=pull_policy_scope, allow_any_source=allow_any_source,
-                 allow_plaintext_access_key=allow_plaintext_access_key, create_zone_vswitch=create_zone_vswitch)
+                 allow_plaintext_access_key=allow_plaintext_access_key, create_zone_vswitch=create_zone_vswitch,
+                 allow_foreign_access_key=allow_foreign_access_key)
     d = _desired(ctx, file, flags, kubeconfig)
     run = RunOptions(dry_run=True, output=output, detailed_exitcode=detailed_exitcode, out=out)
     return plan_and_apply(d.actx, d.step_ctx, setup_steps(d.config, d.config.network.mode), run, planner=plan_setup,
@@ -59,6 +61,7 @@ def plan(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None,
 def setup(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None, network: NetworkOpt = None,
           route_to: RouteToOpt = None, assume_policy: AssumeOpt = None, pull_policy_scope: ScopeOpt = None,
           allow_any_source: AnySourceOpt = False, allow_plaintext_access_key: PlainAkOpt = False,
+          allow_foreign_access_key: ForeignAkOpt = False,
           create_zone_vswitch: ZoneVswitchOpt = False, yes: YesOpt = False, dry_run: DryRunOpt = False,
           detailed_exitcode: DetailedOpt = False, output: OutputOpt = "table",
           no_verify: Annotated[bool, typer.Option("--no-verify", help="Do not run acrx verify afterwards.")] = False,
@@ -78,7 +81,8 @@ def setup(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None
                          field="--detailed-exitcode", hint="add --dry-run to ask whether anything would change")
     flags = dict(mode=mode, network=network, route_to=route_to, assume_policy=assume_policy,
                  pull_policy_scope=pull_policy_scope, allow_any_source=allow_any_source,
-                 allow_plaintext_access_key=allow_plaintext_access_key, create_zone_vswitch=create_zone_vswitch)
+                 allow_plaintext_access_key=allow_plaintext_access_key, create_zone_vswitch=create_zone_vswitch,
+                 allow_foreign_access_key=allow_foreign_access_key)
     saved, given = None, None
     if saved_plan is not None:
         from acrx.cli.saved_plan import SETTING_FLAGS, given_flags, read_saved_plan, settings_for

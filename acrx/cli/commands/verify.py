@@ -54,7 +54,7 @@ def _prepare(ctx: typer.Context, file: Path, output: str, timeout: Optional[str]
     check_output(output)
     # verify and doctor plan only to compare: they never write the key, so the consent that
     # --allow-plaintext-access-key gives for writing it is not asked for here.
-    d = load(ctx, file, kubeconfig=kubeconfig, allow_plaintext_access_key=True, **(flags or {}))
+    d = load(ctx, file, kubeconfig=kubeconfig, reads_only=True, **(flags or {}))
     run = verify_run(d.actx, d.step_ctx, file, timeout, keep)   # a bad --timeout fails before any read
     run.fix_flags = fix_flags(d)
     check_image_network(d.config)
