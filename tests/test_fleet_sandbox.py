@@ -143,6 +143,14 @@ def test_fleet_verify_failure_in_one_cluster_does_not_stop_others(run_cli, fleet
 
 def test_shard_setup_needs_the_shared_run_first(run_cli, fleet):
     """A shard applies only its clusters' own changes; the shared ones come from --shared-only."""
+    from acrx.plan.fleet import is_shared
+
+    names = {c.name for c in fleet.sandbox.seeded.clusters}
+    shard = json.loads(_cli(run_cli, fleet, "plan", "--cluster-shard", "0/2", "-o", "json").stdout)["data"]
+    shared = json.loads(_cli(run_cli, fleet, "plan", "--shared-only", "-o", "json").stdout)["data"]
+    assert shard["changes"] and all(c["address"].split("/", 1)[0] in names for c in shard["changes"])
+    assert shared["changes"] and all(is_shared(c["address"].split("/", 1)[1]) for c in shared["changes"])
+    assert all(c["address"].split("/", 1)[0] not in names for c in shared["changes"])
     result = _cli(run_cli, fleet, "setup", "--yes", "--cluster-shard", "0/2")
     assert result.exit_code == 2
     assert "--shared-only" in result.stderr

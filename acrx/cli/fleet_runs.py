@@ -34,7 +34,14 @@ def _only(plan: Plan, shared: bool) -> Plan:
                         data=map_values(c.data, lambda leaf: "(known after apply)" if isinstance(leaf, Ref)
                                         and leaf.address not in kept else leaf))
         changes.append(replace(c, depends_on=deps))
-    return Plan(changes, meta=plan.meta, settings=plan.settings)
+    # The summary counts what this plan holds: no cluster rows' own changes in a shared-only plan,
+    # no shared row in a shard's.
+    meta = dict(plan.meta)
+    if shared:
+        meta["clusters"] = [{**row, "counts": {}} for row in meta.get("clusters", ())]
+    else:
+        meta["shared_counts"], meta["shared_users"] = {}, {}
+    return Plan(changes, meta=meta, settings=plan.settings)
 
 
 def _is_shared_address(merged_address: str) -> bool:
