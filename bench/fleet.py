@@ -3,18 +3,17 @@ the per-account, per-API QPS limits on.
 
     python bench/fleet.py --clusters 1,10,50,100 [--accounts 3] [--latency 0.05] [--parallelism 8]
 
-For each size, in a fresh process (so peak RSS is that size's): a full `acrx fleet setup --yes
---no-verify`, then a no-change `acrx fleet plan`; for each, the wall time, the API calls, the calls
-per cluster, the wall time against the single-cluster figure of the same run, and the peak RSS.
-The RSS is the whole process's: acrx and the in-process sandbox with one Kubernetes API server
-per cluster, an upper bound on acrx's own. "throttled" counts the sandbox's refusals.
+For each size, in a fresh process holding the sandbox: a full `acrx fleet setup --yes
+--no-verify`, then a no-change `acrx fleet plan`, each run as a child process (the CLI as a user
+runs it, start-up included); for each, the wall time, the API calls, the calls per cluster, the
+wall time against the single-cluster figure of the same run, and acrx's peak RSS (os.wait4 on
+the child). "sandbox RSS" is the process holding the sandbox (one Kubernetes API server per
+cluster); "throttled" counts the sandbox's refusals.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import os
 import resource
@@ -26,7 +25,8 @@ from pathlib import Path
 
 
 def one(clusters: int, accounts: int, latency: float, parallelism: int) -> dict:
-    from acrx.cli.app import run
+    """The sandbox in this process; acrx as a child process, as a user runs it, so that its peak
+    RSS (os.wait4) is acrx's alone."""
     from acrx.sandbox.fleet import FleetSandbox
 
     sandbox = FleetSandbox(clusters, min(accounts, clusters)).start()
@@ -34,24 +34,27 @@ def one(clusters: int, accounts: int, latency: float, parallelism: int) -> dict:
     try:
         with tempfile.TemporaryDirectory(prefix="acrx-bench-fleet-") as tmp:
             state = Path(tmp) / "sb"
-            os.environ["ACRX_STATE_DIR"] = str(Path(tmp) / "journal")
+            env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+            env["ACRX_STATE_DIR"] = str(Path(tmp) / "journal")
             sandbox.write_state(state)
             sandbox.world.knobs.latency_s = latency
             for name, args in (("setup", ["setup", "--yes", "--no-verify"]), ("plan", ["plan", "--detailed-exitcode"])):
                 mark = sandbox.world.calls.mark()
                 started = time.monotonic()
-                with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-                    code = run(["--sandbox", str(state), "fleet", *args, "--parallelism", str(parallelism),
-                                "-f", str(state / "acrx.yaml")])
+                proc = subprocess.Popen([sys.executable, "-m", "acrx", "--sandbox", str(state), "fleet", *args,
+                                         "--parallelism", str(parallelism), "-f", str(state / "acrx.yaml")],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+                _, status, usage = os.wait4(proc.pid, 0)
                 wall = time.monotonic() - started
                 calls = sandbox.world.calls.since(mark)
-                out[name] = {"exit": code, "wall_s": round(wall, 2), "calls": len(calls),
+                out[name] = {"exit": os.waitstatus_to_exitcode(status), "wall_s": round(wall, 2), "calls": len(calls),
                              "reads": sum(1 for c in calls if not c.writes),
-                             "calls_per_cluster": round(len(calls) / clusters, 1)}
+                             "calls_per_cluster": round(len(calls) / clusters, 1),
+                             "acrx_rss_mb": round(usage.ru_maxrss / 1024, 1)}
             out["throttled"] = sandbox.world.qps.throttled
     finally:
         sandbox.stop()
-    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    out["process_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return out
 
 
@@ -80,13 +83,14 @@ def main() -> int:
     print(f"latency {args.latency * 1000:.0f} ms per call, QPS limits on, parallelism {args.parallelism}, "
           f"up to {args.accounts} cluster accounts")
     print(f"{'clusters':>8} {'run':>5} {'exit':>4} {'wall s':>8} {'calls':>6} {'reads':>6} {'calls/cl':>8} "
-          f"{'x 1-cl':>7} {'throttled':>9} {'peak RSS MB':>11}")
+          f"{'x 1-cl':>7} {'throttled':>9} {'acrx RSS MB':>11} {'sandbox RSS MB':>14}")
     for row in rows:
         for name in ("plan", "setup"):
             r = row[name]
             ratio = f"{r['wall_s'] / base[name]:.2f}" if base and base[name] else "-"
             print(f"{row['clusters']:>8} {name:>5} {r['exit']:>4} {r['wall_s']:>8.2f} {r['calls']:>6} {r['reads']:>6} "
-                  f"{r['calls_per_cluster']:>8} {ratio:>7} {row['throttled']:>9} {row['peak_rss_mb']:>11}")
+                  f"{r['calls_per_cluster']:>8} {ratio:>7} {row['throttled']:>9} {r['acrx_rss_mb']:>11} "
+                  f"{row['process_rss_mb']:>14}")
     return 0
 
 
