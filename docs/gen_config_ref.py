@@ -26,6 +26,10 @@ Every invalid value exits with code 2 and one line naming the field.
 
 `registry:` with one mapping is accepted as shorthand for a one-entry `registries:` list.
 
+A fleet config gives `clusters:` (a list of [FleetCluster](#fleetcluster)) instead of `cluster:`:
+many clusters sharing the file's accounts, registries, roles, addon, network and verify, each with
+optional overrides. `acrx init --fleet` writes one; docs/fleet.md describes the fleet commands.
+
 The file is read within bounds, and a file outside them is refused (exit 2, one line naming the
 file): at most 1 MiB, UTF-8 text without NUL bytes, nested at most 32 levels, and at most 20,000
 values once every YAML alias is expanded (so an alias bomb is refused at once). Every pattern

@@ -154,7 +154,7 @@ def test_schema_is_strict_and_complete():
     assert schema["additionalProperties"] is False
     assert all(d.get("additionalProperties") is False for d in schema["$defs"].values() if d.get("type") == "object")
     assert set(schema["properties"]) == {"version", "mode", "accounts", "cluster", "registries", "roles", "addon",
-                                         "network", "verify"}
+                                         "network", "verify", "clusters"}
 
 
 def test_committed_configuration_doc_is_generated():

@@ -31,8 +31,35 @@ _NETWORK_NOTES = {
 }
 
 
+PLACEHOLDER_SECOND_CLUSTER_ID = "c1123456789abcdef0123456789abcdef"
+
+
+def _cluster_lines(cluster_id: str, region: str, fleet: bool) -> list[str]:
+    placeholder = "   # replace with your cluster id" if cluster_id == PLACEHOLDER_CLUSTER_ID else ""
+    if not fleet:
+        return ["cluster:", "  account: cluster", f"  id: {cluster_id}{placeholder}", f"  region: {region}"]
+    # A fleet (docs/fleet.md): the rest of the file is shared; each entry may override mode,
+    # network, namespaces and verify. Accounts may be many: add an alias per workload account.
+    return [
+        "clusters:                     # a fleet: run it with `acrx fleet plan|setup|verify|destroy`",
+        "  - account: cluster",
+        f"    id: {cluster_id}{placeholder}",
+        f"    region: {region}",
+        "    name: first               # shown in plans and tables; default the id",
+        "    tags: {env: prod}         # for --cluster-selector env=prod",
+        "  - account: cluster          # or another alias under accounts:",
+        f"    id: {PLACEHOLDER_SECOND_CLUSTER_ID}   # replace with your second cluster's id, or remove this entry",
+        f"    region: {region}",
+        "    name: second",
+        "    tags: {env: staging}",
+        "    # mode: worker-role        # per-cluster overrides: mode, network, namespaces, verify",
+        "    # network: public",
+        "    # namespaces: [apps]",
+    ]
+
+
 def init_template(mode: str, network: str, *, cluster_id: str, region: str,
-                  instance_id: str, registry_region: str) -> str:
+                  instance_id: str, registry_region: str, fleet: bool = False) -> str:
     flavour = defaults.addon_flavour(mode)
     lines = [
         "# acrx.yaml: cross-account image pulls from ACR Enterprise Edition (account B, `registry`)",
@@ -51,10 +78,7 @@ def init_template(mode: str, network: str, *, cluster_id: str, region: str,
         "  registry:",
         "    profile: registry         # an aliyun CLI profile; replace with yours",
         "    # uid: \"6543210987654321\"   # account B's id",
-        "cluster:",
-        "  account: cluster",
-        f"  id: {cluster_id}" + ("   # replace with your cluster id" if cluster_id == PLACEHOLDER_CLUSTER_ID else ""),
-        f"  region: {region}",
+        *_cluster_lines(cluster_id, region, fleet),
         "registries:                   # one entry per ACR EE instance",
         "  - account: registry",
         f"    instance_id: {instance_id}"
@@ -108,7 +132,9 @@ def init(ctx: typer.Context,
          cluster_id: Annotated[Optional[str], typer.Option("--cluster-id")] = None,
          region: Annotated[Optional[str], typer.Option("--region")] = None,
          instance_id: Annotated[Optional[str], typer.Option("--instance-id")] = None,
-         registry_region: Annotated[Optional[str], typer.Option("--registry-region")] = None) -> None:
+         registry_region: Annotated[Optional[str], typer.Option("--registry-region")] = None,
+         fleet: Annotated[bool, typer.Option("--fleet", help="Write a fleet config (clusters:, docs/fleet.md).")] = False
+         ) -> None:
     """Write a commented acrx.yaml for the chosen mode and network."""
     import yaml
 
@@ -144,17 +170,28 @@ def init(ctx: typer.Context,
                                                  f"existing directory")
     text = init_template(mode, network, cluster_id=cluster_id or PLACEHOLDER_CLUSTER_ID,
                          region=region or "cn-hangzhou", instance_id=instance_id or PLACEHOLDER_INSTANCE_ID,
-                         registry_region=registry_region or region or "cn-hangzhou")
+                         registry_region=registry_region or region or "cn-hangzhou", fleet=fleet)
     # Validate what we are about to write (flag values included) before touching the disk.
     from acrx.config.model import AcrxConfig
     import pydantic
 
     try:
-        AcrxConfig.model_validate(yaml.safe_load(text))
+        if fleet:
+            from acrx.config.fleet import expand
+
+            expand(yaml.safe_load(text))
+        else:
+            AcrxConfig.model_validate(yaml.safe_load(text))
     except pydantic.ValidationError as exc:
         from acrx.config.errors import describe_validation_error
 
         raise UsageError(describe_validation_error(exc)) from None
     file.write_text(text, encoding="utf-8")
-    load_config(file, {})  # the written file must load as written
-    app_context(ctx).err.print(f"wrote {file} ({mode}, network {network})", markup=False, highlight=False)
+    if fleet:   # the written file must load as written
+        from acrx.config.fleet import load_fleet
+
+        load_fleet(file, {})
+    else:
+        load_config(file, {})
+    what = "fleet of 2 clusters, " if fleet else ""
+    app_context(ctx).err.print(f"wrote {file} ({what}{mode}, network {network})", markup=False, highlight=False)
