@@ -194,7 +194,7 @@ def test_fleet_limits_refuse_before_any_write():
     assert f"{limit + 1} ACL entries" in str(err.value) and "[?]" in str(err.value)
 
 
-@pytest.mark.parametrize("command", ["plan", "verify", "destroy"])
+@pytest.mark.parametrize("command", ["setup", "destroy", "doctor"])   # plan and verify run the fleet
 def test_single_cluster_commands_point_a_fleet_config_to_acrx_fleet(tmp_path, run_cli, command):
     path = _write(tmp_path, _entries(3))
     result = run_cli(command, "-f", path)

@@ -132,3 +132,45 @@ def destroy(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, cluster: ClusterOp
     actx, fleet, chosen = _fleet(ctx, file, cluster, selector, shard)
     return fleet_destroy(actx, fleet, chosen, _options(), parallelism=parallelism, output=output, yes=yes,
                          fail_fast=fail_fast, dry_run=dry_run)
+
+
+def is_fleet_file(ctx, file: Path) -> bool:
+    """Does the config `acrx plan`/`acrx verify` were given list clusters: (then they run the fleet)?"""
+    from acrx.config.fleet import is_fleet_data
+    from acrx.config.loader import read_yaml
+
+    path = Path(file)
+    sandbox_dir = app_context(ctx).sandbox_dir
+    if not path.exists() and sandbox_dir is not None and path == Path("acrx.yaml"):
+        path = Path(sandbox_dir) / "acrx.yaml"   # the same fallback as load_fleet and load_config
+    return path.is_file() and is_fleet_data(read_yaml(path))
+
+
+def refuse_single_cluster_flags(**given) -> None:
+    """Flags the fleet run does not take (one cluster's kubeconfig, a saved plan file): one line
+    naming the flag, exit 2, before any read."""
+    from acrx.errors import UsageError
+
+    for flag, value in given.items():
+        if value:
+            raise UsageError(f"{flag} is not taken with a fleet config (clusters:)", field=flag,
+                             hint="drop the flag; per-cluster settings go in clusters: (docs/fleet.md)")
+
+
+def plan_fleet_file(ctx, file: Path, overrides: dict, output: str, detailed_exitcode: bool) -> int:
+    """`acrx plan` on a fleet config: the fleet plan of every cluster (as `acrx fleet plan`)."""
+    from acrx.cli.fleet_runs import fleet_plan
+
+    actx, fleet, chosen = _fleet(ctx, file, (), (), None, overrides)
+    return fleet_plan(actx, fleet, chosen, _options(bool(overrides.get("network.allow_any_source"))),
+                      parallelism=8, output=output, shared_only=False, sharded=False, fail_fast=False,
+                      detailed_exitcode=detailed_exitcode)
+
+
+def verify_fleet_file(ctx, file: Path, overrides: dict, output: str, timeout, keep: bool) -> int:
+    """`acrx verify` on a fleet config: every cluster's pull, concurrently (as `acrx fleet verify`)."""
+    from acrx.cli.fleet_runs import fleet_verify
+
+    actx, _, chosen = _fleet(ctx, file, (), (), None, overrides)
+    return fleet_verify(actx, chosen.members, parallelism=8, output=output, fail_fast=False, timeout=timeout,
+                        keep=keep, config_file=str(file))

@@ -41,10 +41,23 @@ def plan(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None,
          detailed_exitcode: Annotated[bool, typer.Option(
              "--detailed-exitcode", help="Exit 0 with no changes, 3 with changes pending.")] = False,
          out: OutOpt = None, kubeconfig: KubeconfigOpt = None) -> int:
-    """Show what `acrx setup` would change, reading only (CI: --detailed-exitcode -o json)."""
+    """Show what `acrx setup` would change, reading only (CI: --detailed-exitcode -o json).
+    With a fleet config (clusters:), the plan of every cluster (`acrx fleet plan`)."""
+    from acrx.cli.commands.fleet import is_fleet_file
     from acrx.cli.flow import RunOptions, check_out_path, plan_and_apply
     from acrx.steps.setup import plan_setup, setup_steps
 
+    if is_fleet_file(ctx, file):
+        from acrx.cli.commands.fleet import plan_fleet_file, refuse_single_cluster_flags
+        from acrx.cli.options import check_output, desired_overrides
+
+        check_output(output)
+        refuse_single_cluster_flags(**{"--out": out, "--kubeconfig": kubeconfig,
+                                       "--create-zone-vswitch": create_zone_vswitch,
+                                       "--allow-plaintext-access-key": allow_plaintext_access_key,
+                                       "--allow-foreign-access-key": allow_foreign_access_key})
+        overrides = desired_overrides(mode, network, route_to, assume_policy, pull_policy_scope, allow_any_source)
+        return plan_fleet_file(ctx, file, overrides, output, detailed_exitcode)
     if out is not None:
         check_out_path(out)   # before any cloud read: a typo in --out costs nothing
     flags = dict(mode=mode, network=network, route_to=route_to, assume_policy=assume_policy,

@@ -25,6 +25,9 @@ DoctorTimeoutOpt = Annotated[Optional[str], typer.Option(
     "--timeout", help="How long to wait for the helper's pull Secret (at most 20s) and for the registry probe's "
                       "answer (at most 30s), e.g. 10s; default verify.timeout.")]
 KeepOpt = Annotated[bool, typer.Option("--keep", help="Leave the acrx-verify Deployment in place.")]
+AllOpt = Annotated[bool, typer.Option(
+    "--all", help="Every cluster of a fleet config (clusters:), concurrently; the default there. "
+                  "A single-cluster config is a fleet of one.")]
 MARK = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP", "unknown": "UNKNOWN"}
 
 
@@ -155,10 +158,21 @@ def _report(actx, kind: str, results, output: str, success_line: Optional[str],
 def verify(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, mode: ModeOpt = None, network: NetworkOpt = None,
            route_to: RouteToOpt = None, assume_policy: AssumeOpt = None, pull_policy_scope: ScopeOpt = None,
            allow_any_source: AnySourceOpt = False, keep: KeepOpt = False,
-           output: OutputOpt = "table", timeout: TimeoutOpt = None, kubeconfig: KubeconfigOpt = None) -> int:
-    """Prove a pod pulls: control plane, then the component, then an nginx Deployment's pull."""
+           output: OutputOpt = "table", timeout: TimeoutOpt = None, kubeconfig: KubeconfigOpt = None,
+           all_clusters: AllOpt = False) -> int:
+    """Prove a pod pulls: control plane, then the component, then an nginx Deployment's pull.
+    With a fleet config (clusters:), every cluster, concurrently, in one table (`acrx fleet verify`)."""
+    from acrx.cli.commands.fleet import is_fleet_file
+
     flags = dict(mode=mode, network=network, route_to=route_to, assume_policy=assume_policy,
                  pull_policy_scope=pull_policy_scope, allow_any_source=allow_any_source)
+    if is_fleet_file(ctx, file):   # --all is the default there; a single-cluster config stays as it was
+        from acrx.cli.commands.fleet import refuse_single_cluster_flags, verify_fleet_file
+        from acrx.cli.options import desired_overrides
+
+        check_output(output)
+        refuse_single_cluster_flags(**{"--kubeconfig": kubeconfig})
+        return verify_fleet_file(ctx, file, desired_overrides(**flags), output, timeout, keep)
     actx, run = _prepare(ctx, file, output, timeout, kubeconfig, keep, flags)
     return run_verify(actx, run, output)
 
