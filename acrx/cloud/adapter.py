@@ -17,6 +17,8 @@ from acrx.errors import CloudError
 
 # A listing that has not ended after this many pages is a bug (ours or the cloud's), not data.
 MAX_PAGES = 100
+# How often a write whose answer was lost, and which a read shows did not happen, is sent again.
+MAX_CONFIRMS = 3
 
 
 def unwrap(container, inner: str | None = None) -> list:
@@ -44,8 +46,10 @@ class CloudApi:
         try:
             name = f"{self.PRODUCT}:{action}"
             # Each attempt waits for a token of the account's per-API bucket (acrx.cloud.ratelimit).
-            return invoke(limited_client(self._client, name), method, *args, action=name, policy=self._policy,
-                          idempotent=idempotent)
+            do = lambda: invoke(limited_client(self._client, name), method, *args, action=name,  # noqa: E731
+                                policy=self._policy, idempotent=idempotent)
+            memo, key = self._memo(name, method, args)
+            return do() if memo is None or key is None else memo.read(key, do)
         except CloudError as err:
             if not errors.is_no_permission(err):
                 raise
@@ -53,6 +57,35 @@ class CloudApi:
             client = self._client()
             raise errors.explain_no_permission(err, account=getattr(client, "acrx_account", None),
                                                side=getattr(client, "acrx_side", None)) from None
+
+    def _create(self, action: str, method: str, *args, confirm: Callable[[], dict | None]) -> dict:
+        """A write the server cannot deduplicate (its API takes no ClientToken: CreateRole,
+        CreatePolicy, CreateUser, AttachPolicyTo*). When its answer is lost, read before writing
+        again: `confirm()` answers the body the write would have answered when the thing now
+        exists, else None, and only then is the write sent once more (issue 11: "where an API has no
+        token, re-read before creating again"). A thing still invisible to reads (RAM's eventual
+        consistency) makes the second write answer "already exists", which the handlers know."""
+        for _ in range(MAX_CONFIRMS):
+            try:
+                return self._call(action, method, *args)
+            except CloudError as err:
+                if not getattr(err, "outcome_unknown", False):
+                    raise
+                found = confirm()
+                if found is not None:
+                    return found
+                lost = err
+        raise lost
+
+    def _memo(self, name: str, method: str, args: tuple):
+        """The fleet plan's shared read memo (acrx.cloud.read_memo) and this read's key, if any."""
+        client = self._client()
+        memo = getattr(getattr(client, "acrx_session", None), "read_memo", None)
+        if memo is None:
+            return None, None
+        from acrx.cloud.read_memo import memo_key
+
+        return memo, memo_key(client, name, method, args)
 
     def _read(self, action: str, method: str, *args) -> dict | None:
         """A read whose target may be missing: None then, instead of an error."""

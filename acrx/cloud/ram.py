@@ -96,6 +96,12 @@ def _as_text(document) -> str:
     return document if isinstance(document, str) else json.dumps(document, separators=(",", ":"))
 
 
+def _attached(policies: list, name: str, policy_type: str) -> dict | None:
+    """{} (the empty answer of AttachPolicyTo*) when the policy is among `policies`, else None."""
+    found = any(p.name == name and p.type.lower() == policy_type.lower() for p in policies)
+    return {} if found else None
+
+
 def _role(raw: dict) -> Role:
     return Role(name=raw.get("RoleName", ""), arn=raw.get("Arn", ""), role_id=raw.get("RoleId", ""),
                 trust_document=_doc(raw.get("AssumeRolePolicyDocument")) or "",
@@ -126,7 +132,10 @@ class RamApi(CloudApi):
                                   description=description, max_session_duration=max_session_duration,
                                   tag=[m.CreateRoleRequestTag(key=k, value=v) for k, v in sorted(tags.items())]
                                   if tags else None)
-        return _role(self._call("CreateRole", "create_role_with_options", req).get("Role") or {})
+        get = self._m().GetRoleRequest(role_name=name)
+        body = self._create("CreateRole", "create_role_with_options", req,
+                            confirm=lambda: self._read("GetRole", "get_role_with_options", get))
+        return _role(body.get("Role") or {})
 
     def update_role(self, name: str, *, trust_document=None, max_session_duration: int | None = None,
                     description: str | None = None) -> Role:
@@ -147,8 +156,9 @@ class RamApi(CloudApi):
                 for p in unwrap(body.get("Policies"), "Policy")]
 
     def attach_policy_to_role(self, role_name: str, policy_name: str, policy_type: str = "Custom") -> None:
-        self._call("AttachPolicyToRole", "attach_policy_to_role_with_options", self._m().AttachPolicyToRoleRequest(
-            role_name=role_name, policy_name=policy_name, policy_type=policy_type))
+        self._create("AttachPolicyToRole", "attach_policy_to_role_with_options", self._m().AttachPolicyToRoleRequest(
+            role_name=role_name, policy_name=policy_name, policy_type=policy_type),
+            confirm=lambda: _attached(self.list_policies_for_role(role_name), policy_name, policy_type))
 
     def detach_policy_from_role(self, role_name: str, policy_name: str, policy_type: str = "Custom", *,
                                 missing_ok: bool = False) -> bool:
@@ -174,9 +184,11 @@ class RamApi(CloudApi):
         """`tags` go in the create call itself (CreatePolicyRequest.tag)."""
         text = _as_text(document)
         m = self._m()
-        body = self._call("CreatePolicy", "create_policy_with_options", m.CreatePolicyRequest(
+        body = self._create("CreatePolicy", "create_policy_with_options", m.CreatePolicyRequest(
             policy_name=name, policy_document=text, description=description,
-            tag=[m.CreatePolicyRequestTag(key=k, value=v) for k, v in sorted(tags.items())] if tags else None))
+            tag=[m.CreatePolicyRequestTag(key=k, value=v) for k, v in sorted(tags.items())] if tags else None),
+            confirm=lambda: self._read("GetPolicy", "get_policy_with_options",
+                                       m.GetPolicyRequest(policy_name=name, policy_type="Custom")))
         raw = body.get("Policy") or {}
         return Policy(name=raw.get("PolicyName", name), type=raw.get("PolicyType", "Custom"),
                       default_version=raw.get("DefaultVersion") or "v1", document=text,
@@ -225,8 +237,9 @@ class RamApi(CloudApi):
         return None if body is None else _user(body.get("User") or {})
 
     def create_user(self, name: str, *, display_name: str | None = None, comments: str | None = None) -> User:
-        body = self._call("CreateUser", "create_user_with_options", self._m().CreateUserRequest(
-            user_name=name, display_name=display_name, comments=comments))
+        body = self._create("CreateUser", "create_user_with_options", self._m().CreateUserRequest(
+            user_name=name, display_name=display_name, comments=comments),
+            confirm=lambda: self._read("GetUser", "get_user_with_options", self._m().GetUserRequest(user_name=name)))
         return _user(body.get("User") or {})
 
     def delete_user(self, name: str, *, missing_ok: bool = False) -> bool:
@@ -251,8 +264,9 @@ class RamApi(CloudApi):
                             missing_ok=missing_ok)
 
     def attach_policy_to_user(self, user_name: str, policy_name: str, policy_type: str = "Custom") -> None:
-        self._call("AttachPolicyToUser", "attach_policy_to_user_with_options", self._m().AttachPolicyToUserRequest(
-            user_name=user_name, policy_name=policy_name, policy_type=policy_type))
+        self._create("AttachPolicyToUser", "attach_policy_to_user_with_options", self._m().AttachPolicyToUserRequest(
+            user_name=user_name, policy_name=policy_name, policy_type=policy_type),
+            confirm=lambda: _attached(self.list_policies_for_user(user_name), policy_name, policy_type))
 
     def detach_policy_from_user(self, user_name: str, policy_name: str, policy_type: str = "Custom", *,
                                 missing_ok: bool = False) -> bool:

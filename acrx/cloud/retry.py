@@ -128,6 +128,7 @@ def _outcome_unknown(err: CloudError, attempts: int) -> CloudError:
                      access_denied_detail=err.access_denied_detail)
     out.retry_after_s, out.connection, out.attempts = None, getattr(err, "connection", None), attempts
     out.hint = "plan again; nothing will be done twice"
+    out.outcome_unknown = True   # adapters that can read the thing back confirm it (CloudApi._create)
     return out
 
 
