@@ -76,12 +76,15 @@ def member_context(actx, member, options, warnings: Warnings):
                        kube_factory=access.client)
 
 
-def plan_member(actx, run: MemberRun, kind: str, options, warnings: Warnings) -> MemberRun:
+def plan_member(actx, run: MemberRun, kind: str, options, warnings: Warnings, memo=None) -> MemberRun:
     from acrx.steps.setup import plan_setup, setup_steps
     from acrx.steps.teardown import destroy_steps, plan_destroy_all
 
     try:
         run.ctx = member_context(actx, run.member, options, warnings)
+        # Planning only reads: the clusters share one answer per read (acrx.cloud.read_memo).
+        # Switched off below, before anything of this run is applied.
+        run.ctx.session.read_memo = memo
         config = run.member.config
         if kind == "setup":
             run.steps = setup_steps(config, config.network.mode)
@@ -92,6 +95,9 @@ def plan_member(actx, run: MemberRun, kind: str, options, warnings: Warnings) ->
     except Exception as exc:   # one cluster's failure is that cluster's row, not the fleet's end
         run.error, run.plan = exc, None
         run.code = _code(exc)
+    finally:
+        if run.ctx is not None:
+            run.ctx.session.read_memo = None
     return run
 
 
@@ -126,9 +132,11 @@ class _Skipped(Exception):
 
 
 def plan_all(actx, members, kind: str, options, parallelism: int, fail_fast: bool = False) -> list[MemberRun]:
-    warnings = Warnings(actx)
+    from acrx.cloud.read_memo import ReadMemo
+
+    warnings, memo = Warnings(actx), ReadMemo()
     runs = [MemberRun(m) for m in members]
-    return pool_map(lambda r: plan_member(actx, r, kind, options, warnings), runs, parallelism, fail_fast)
+    return pool_map(lambda r: plan_member(actx, r, kind, options, warnings, memo), runs, parallelism, fail_fast)
 
 
 # -- apply -------------------------------------------------------------------------------------

@@ -84,6 +84,9 @@ class CloudSession:
         self._accounts: dict[str, AccountClients] = {}
         self._uids: dict[str, str] = {}
         self._lock = threading.RLock()
+        # A fleet plan shares one acrx.cloud.read_memo.ReadMemo across its clusters' sessions
+        # while they only read (acrx.cli.fleet_flow.plan_member); None otherwise.
+        self.read_memo = None
         if sandbox is not None:
             clear_proxy_env_for_loopback(sandbox.endpoint)
 
@@ -176,6 +179,7 @@ class AccountClients:
                 # For the NoPermission message (errors.explain_no_permission): whose client this is.
                 client.acrx_account = self.alias
                 client.acrx_side = "cluster" if self.alias == self.session.config.cluster.account else "registry"
+                client.acrx_session = self.session   # its read_memo, if a fleet plan set one (adapter.py)
                 self._clients[key] = client
             return self._clients[key]
 
