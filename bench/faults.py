@@ -128,7 +128,9 @@ class Campaign:
         if "Traceback (most recent call last)" in out + err:
             result.tracebacks += 1
         if proc.returncode not in (0, 3):
-            result.last_error = (err.strip().splitlines() or [""])[-1][:200]
+            lines = err.strip().splitlines() or [""]
+            errors = [line for line in lines if line.startswith(("error:", "interrupted"))]
+            result.last_error = (errors or lines)[-1][:300]
         return proc.returncode
 
     def _faults(self, result: RunResult, outputs: list[str], state: Path, knobs: dict | None) -> None:

@@ -1,4 +1,5 @@
-"""Writes whose API takes no ClientToken (CreateRole, CreatePolicy, CreateUser, AttachPolicyTo*):
+"""Writes whose API takes no ClientToken (CreateRole, CreatePolicy, CreateUser, AttachPolicyTo*,
+InstallClusterAddons, CreateInstanceEndpointAclPolicy):
 when the answer is lost, acrx reads before writing again (acrx.cloud.adapter.CloudApi._create), so
 one setup converges with every such answer lost, and nothing exists twice."""
 
@@ -10,7 +11,9 @@ from tests.sandbox_fixture import running_sandbox
 
 pytestmark = pytest.mark.timeout(300)
 
-NO_TOKEN_WRITES = {"CreateRole", "CreatePolicy", "CreateUser", "AttachPolicyToRole", "AttachPolicyToUser"}
+NO_TOKEN_WRITES = {"CreateRole", "CreatePolicy", "CreateUser", "AttachPolicyToRole", "AttachPolicyToUser",
+                   "InstallClusterAddons", "CreateInstanceEndpointAclPolicy"}
+BOTH = {"CreatePolicy", "InstallClusterAddons", "CreateInstanceEndpointAclPolicy"}
 
 
 @pytest.fixture(autouse=True)
@@ -18,8 +21,8 @@ def _state_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("ACRX_STATE_DIR", str(tmp_path / "state"))
 
 
-@pytest.mark.parametrize("mode,writes", [("rrsa", {"CreateRole", "CreatePolicy", "AttachPolicyToRole"}),
-                                         ("access-key", {"CreateUser", "CreatePolicy", "AttachPolicyToUser"})])
+@pytest.mark.parametrize("mode,writes", [("rrsa", BOTH | {"CreateRole", "AttachPolicyToRole"}),
+                                         ("access-key", BOTH | {"CreateUser", "AttachPolicyToUser"})])
 def test_every_lost_answer_of_a_ram_write_is_confirmed_by_a_read(tmp_path, run_cli, mode, writes):
     flags = ["--allow-plaintext-access-key"] if mode == "access-key" else []
     with running_sandbox(tmp_path, mode=mode, network="public") as sb:

@@ -60,7 +60,8 @@ class CloudApi:
 
     def _create(self, action: str, method: str, *args, confirm: Callable[[], dict | None]) -> dict:
         """A write the server cannot deduplicate (its API takes no ClientToken: CreateRole,
-        CreatePolicy, CreateUser, AttachPolicyTo*). When its answer is lost, read before writing
+        CreatePolicy, CreateUser, AttachPolicyTo*, InstallClusterAddons, CreateInstanceEndpointAclPolicy).
+        When its answer is lost, read before writing
         again: `confirm()` answers the body the write would have answered when the thing now
         exists, else None, and only then is the write sent once more (issue 11: "where an API has no
         token, re-read before creating again"). A thing still invisible to reads (RAM's eventual

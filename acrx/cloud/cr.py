@@ -170,10 +170,11 @@ class CrApi(CloudApi):
                    idempotent=True)
 
     def add_acl_entry(self, instance_id: str, cidr: str, comment: str = "") -> None:
-        self._call("CreateInstanceEndpointAclPolicy", "create_instance_endpoint_acl_policy_with_options",
-                   self._m().CreateInstanceEndpointAclPolicyRequest(instance_id=instance_id, endpoint_type="internet",
-                                                                    entry=cidr, comment=comment or None,
-                                                                    module_name=MODULE))
+        self._create("CreateInstanceEndpointAclPolicy", "create_instance_endpoint_acl_policy_with_options",
+                     self._m().CreateInstanceEndpointAclPolicyRequest(instance_id=instance_id, endpoint_type="internet",
+                                                                      entry=cidr, comment=comment or None,
+                                                                      module_name=MODULE),
+                     confirm=lambda: {} if any(e.cidr == cidr for e in self.internet_acl_entries(instance_id)) else None)
 
     def delete_acl_entry(self, instance_id: str, cidr: str) -> None:
         self._call("DeleteInstanceEndpointAclPolicy", "delete_instance_endpoint_acl_policy_with_options",

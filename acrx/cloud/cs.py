@@ -155,8 +155,16 @@ class CsApi(CloudApi):
         m = self._m()
         body = [m.InstallClusterAddonsRequestBody(name=a["name"], version=a.get("version") or None,
                                                   config=a.get("config")) for a in addons]
-        out = self._call("InstallClusterAddons", "install_cluster_addons_with_options", cluster_id,
-                         m.InstallClusterAddonsRequest(body=body), {})
+        names = {a["name"] for a in addons}
+
+        def installed() -> dict | None:
+            # a lost answer: the addons listed means the install was taken; the caller then waits
+            # for them to settle instead of for a task whose id never arrived
+            present = {a.name for a in self.list_addon_instances(cluster_id)}
+            return {"task_id": ""} if names <= present else None
+
+        out = self._create("InstallClusterAddons", "install_cluster_addons_with_options", cluster_id,
+                           m.InstallClusterAddonsRequest(body=body), {}, confirm=installed)
         return out.get("task_id", "")
 
     def uninstall_addons(self, cluster_id: str, names: list[str]) -> str:
