@@ -39,3 +39,18 @@ def test_every_lost_answer_of_a_ram_write_is_confirmed_by_a_read(tmp_path, run_c
         sb.world.knobs.set(lost_answer_rate=0.0, only_actions=None)
         plan = run_cli("--sandbox", sb.dir, "plan", "-f", sb.config_path, "--detailed-exitcode", *flags)
         assert plan.exit_code == 0, plan.stdout + plan.stderr
+
+
+@pytest.mark.parametrize("network,writes", [("peering", {"AcceptVpcPeerConnection"}),
+                                            ("cen", {"GrantInstanceToTransitRouter"})])
+def test_network_writes_without_a_token_are_read_back_too(tmp_path, run_cli, network, writes):
+    with running_sandbox(tmp_path, network=network) as sb:
+        sb.world.knobs.set(lost_answer_rate=1.0, only_actions=writes)
+        mark = sb.mark()
+        result = run_cli("--sandbox", sb.dir, "setup", "-f", sb.config_path, "--yes", "--no-verify")
+        assert result.exit_code == 0, result.stderr
+        lost = [c.action for c in sb.calls_since(mark) if c.error_code == "LostAnswer"]
+        assert set(lost) == writes, lost
+        sb.world.knobs.set(lost_answer_rate=0.0, only_actions=None)
+        plan = run_cli("--sandbox", sb.dir, "plan", "-f", sb.config_path, "--detailed-exitcode")
+        assert plan.exit_code == 0, plan.stdout + plan.stderr

@@ -145,10 +145,11 @@ class CbnApi(CloudApi):
 
     def grant_vpc(self, *, vpc_id: str, region: str, cen_id: str, cen_owner_id: str, order_type: str) -> None:
         # Granting the same VPC twice is refused, not repeated: not idempotent for the retry policy.
-        self._call("GrantInstanceToTransitRouter", "grant_instance_to_transit_router_with_options",
-                   self._m().GrantInstanceToTransitRouterRequest(
-                       cen_id=cen_id, cen_owner_id=int(cen_owner_id), instance_id=vpc_id, instance_type="VPC",
-                       region_id=region, order_type=order_type))
+        self._create("GrantInstanceToTransitRouter", "grant_instance_to_transit_router_with_options",
+                     self._m().GrantInstanceToTransitRouterRequest(
+                         cen_id=cen_id, cen_owner_id=int(cen_owner_id), instance_id=vpc_id, instance_type="VPC",
+                         region_id=region, order_type=order_type),
+                     confirm=lambda: {} if any(g.cen_id == cen_id for g in self.grants_of_vpc(vpc_id, region)) else None)
 
     def revoke_grant(self, *, vpc_id: str, region: str, cen_id: str, cen_owner_id: str,
                      missing_ok: bool = False) -> bool:

@@ -182,10 +182,12 @@ class CrApi(CloudApi):
                                                                     entry=cidr, module_name=MODULE))
 
     def link_vpc(self, instance_id: str, vpc_id: str, vswitch_id: str, *, create_dns_record: bool = False) -> None:
-        self._call("CreateInstanceVpcEndpointLinkedVpc", "create_instance_vpc_endpoint_linked_vpc_with_options",
-                   self._m().CreateInstanceVpcEndpointLinkedVpcRequest(
-                       instance_id=instance_id, vpc_id=vpc_id, vswitch_id=vswitch_id, module_name=MODULE,
-                       enable_create_dnsrecord_in_pvzt=create_dns_record))
+        self._create("CreateInstanceVpcEndpointLinkedVpc", "create_instance_vpc_endpoint_linked_vpc_with_options",
+                     self._m().CreateInstanceVpcEndpointLinkedVpcRequest(
+                         instance_id=instance_id, vpc_id=vpc_id, vswitch_id=vswitch_id, module_name=MODULE,
+                         enable_create_dnsrecord_in_pvzt=create_dns_record),
+                     confirm=lambda: {} if any(v.vpc_id == vpc_id for v in self.get_vpc_endpoint(instance_id).linked_vpcs)
+                     else None)
 
     def unlink_vpc(self, instance_id: str, vpc_id: str, vswitch_id: str) -> None:
         self._call("DeleteInstanceVpcEndpointLinkedVpc", "delete_instance_vpc_endpoint_linked_vpc_with_options",

@@ -76,5 +76,10 @@ class VpcPeerApi(CloudApi):
                             idempotent=True)
 
     def accept(self, peering_id: str) -> None:
-        self._call("AcceptVpcPeerConnection", "accept_vpc_peer_connection_with_options",
-                   self._m().AcceptVpcPeerConnectionRequest(instance_id=peering_id))
+        def accepted() -> dict | None:
+            # past Accepting, the acceptance was taken (a lost answer is then no failure)
+            peering = self.get(peering_id)
+            return {} if peering is not None and peering.status not in ("Accepting", "Creating") else None
+
+        self._create("AcceptVpcPeerConnection", "accept_vpc_peer_connection_with_options",
+                     self._m().AcceptVpcPeerConnectionRequest(instance_id=peering_id), confirm=accepted)
