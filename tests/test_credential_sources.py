@@ -143,11 +143,11 @@ def test_default_chain_reads_the_credentials_file_under_the_home_of_now(tmp_path
     home = tmp_path / "home"
     (home / ".alibabacloud").mkdir(parents=True)
     (home / ".alibabacloud" / "credentials.ini").write_text(
-        "[default]\ntype = access_key\naccess_key_id = LTAIfromfile0001\naccess_key_secret = secret-from-file\n")
+        "[default]\ntype = access_key\naccess_key_id = FAKEfromfile0001\naccess_key_secret = secret-from-file\n")
     environ = {"HOME": str(home), "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true",
                "ALIBABA_CLOUD_CLI_PROFILE_DISABLED": "true"}
     creds = _factory(tmp_path, {"default": True}, environ).provider("cluster").get_credentials()
-    assert creds.get_access_key_id() == "LTAIfromfile0001"
+    assert creds.get_access_key_id() == "FAKEfromfile0001"
 
 
 def test_ecs_role_with_metadata_switched_off_names_the_field(tmp_path):
