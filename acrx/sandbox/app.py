@@ -89,26 +89,14 @@ class Sandbox:
 
     def env(self) -> dict[str, str]:
         """The values of sandbox.env; they include AccessKey secrets."""
-        values = {
-            "ACRX_SANDBOX_ENDPOINT": self.cloud.endpoint,
-            "ACRX_SANDBOX_REGISTRY_ENDPOINT": self.registry.url,
-            "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true",
-            control.SECRET_VAR: self.control_secret,
-        }
-        for alias in ("cluster", "registry"):
-            account = self.world.account_by_alias(alias)
-            prefix = f"ACRX_SANDBOX_{alias.upper()}"
-            values[f"{prefix}_UID"] = account.uid
-            values[f"{prefix}_ACCESS_KEY_ID"] = account.root_key.access_key_id
-            values[f"{prefix}_ACCESS_KEY_SECRET"] = account.root_key.secret
-        return values
+        return env_values(self, ("cluster", "registry"))
 
     def config(self, mode: str = "rrsa", network: str = "peering") -> dict:
         """A valid acrx.yaml for the seeded world; credentials by env-var name, never by value."""
         s = self.seeded
 
         def account(alias: str, uid: str) -> dict:
-            prefix = f"ACRX_SANDBOX_{alias.upper()}"
+            prefix = env_prefix(alias)
             return {"uid": uid, "env": {"access_key_id": f"{prefix}_ACCESS_KEY_ID",
                                         "access_key_secret": f"{prefix}_ACCESS_KEY_SECRET"}}
 
@@ -133,6 +121,29 @@ class Sandbox:
 
     def describe(self) -> dict:
         return asdict(self.seeded)
+
+
+def env_prefix(alias: str) -> str:
+    """The sandbox.env names of an account alias's uid and root key: ACRX_SANDBOX_<ALIAS>_..."""
+    return f"ACRX_SANDBOX_{alias.upper().replace('-', '_')}"
+
+
+def env_values(sandbox, aliases) -> dict[str, str]:
+    """sandbox.env for a running sandbox (single-cluster or fleet): its endpoints, the control
+    secret, and each listed account's uid and root AccessKey."""
+    values = {
+        "ACRX_SANDBOX_ENDPOINT": sandbox.cloud.endpoint,
+        "ACRX_SANDBOX_REGISTRY_ENDPOINT": sandbox.registry.url,
+        "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true",
+        control.SECRET_VAR: sandbox.control_secret,
+    }
+    for alias in aliases:
+        account = sandbox.world.account_by_alias(alias)
+        prefix = env_prefix(alias)
+        values[f"{prefix}_UID"] = account.uid
+        values[f"{prefix}_ACCESS_KEY_ID"] = account.root_key.access_key_id
+        values[f"{prefix}_ACCESS_KEY_SECRET"] = account.root_key.secret
+    return values
 
 
 def _write_private(path: Path, text: str) -> None:

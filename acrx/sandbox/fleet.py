@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from acrx.sandbox.app import Sandbox, _write_private
+from acrx.sandbox.app import Sandbox, _write_private, env_prefix, env_values
 from acrx.sandbox.core.world import World
 from acrx.sandbox.kube.cluster import SandboxCluster
 from acrx.sandbox.registry.images import ImageStore, image_size
@@ -173,17 +173,7 @@ class FleetSandbox(Sandbox):
         return self
 
     def env(self) -> dict[str, str]:
-        from acrx.sandbox.core import control
-
-        values = {"ACRX_SANDBOX_ENDPOINT": self.cloud.endpoint, "ACRX_SANDBOX_REGISTRY_ENDPOINT": self.registry.url,
-                  "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true", control.SECRET_VAR: self.control_secret}
-        for alias in ("registry", *self.seeded.cluster_accounts):
-            account = self.world.account_by_alias(alias)
-            prefix = f"ACRX_SANDBOX_{alias.upper().replace('-', '_')}"
-            values[f"{prefix}_UID"] = account.uid
-            values[f"{prefix}_ACCESS_KEY_ID"] = account.root_key.access_key_id
-            values[f"{prefix}_ACCESS_KEY_SECRET"] = account.root_key.secret
-        return values
+        return env_values(self, ("registry", *self.seeded.cluster_accounts))
 
     def config(self, mode: str | None = None, network: str | None = None) -> dict:
         """A fleet acrx.yaml (clusters:) for the seeded world; credentials by env-var name only.
@@ -191,7 +181,7 @@ class FleetSandbox(Sandbox):
         s = self.seeded
 
         def account(alias: str) -> dict:
-            prefix = f"ACRX_SANDBOX_{alias.upper().replace('-', '_')}"
+            prefix = env_prefix(alias)
             return {"uid": self.world.account_by_alias(alias).uid,
                     "env": {"access_key_id": f"{prefix}_ACCESS_KEY_ID", "access_key_secret": f"{prefix}_ACCESS_KEY_SECRET"}}
 
