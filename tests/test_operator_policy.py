@@ -38,6 +38,7 @@ NOT_OPERATOR = {
     "TagResources": "ownership tags ride in the create calls; only PrivateZone's TagResources is used (in the table)",
     "ListTagResources": "in the table for RAM; the CEN/VpcPeer ones are called with the create's tags",
     "DescribeGrantRulesToCen": "not called by acrx",
+    "DescribeClustersV1": "authorised as cs:GetClusters (its API reference), which is in the table",
 }
 
 

@@ -1,4 +1,5 @@
-"""CS / ACK (2015-12-15, ROA) in acrx vocabulary: the cluster, RRSA, tasks, addons, kubeconfig."""
+"""CS / ACK (2015-12-15, ROA) in acrx vocabulary: the cluster, RRSA, tasks, addons, kubeconfig, and
+the account's cluster list with tags (for the fleet's --cluster-selector)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,22 @@ from dataclasses import dataclass, field
 
 from acrx.cloud import errors
 from acrx.facts import TASK_DONE_STATES
-from acrx.cloud.adapter import CloudApi
+from acrx.cloud.adapter import MAX_PAGES, CloudApi
 from acrx.cloud.credentials import Secret
 
 ADDON_NOT_FOUND_CODES = ("AddonNotFound", "ErrorAddonNotFound", "ErrorAddonInstanceNotFound")
+# DescribeClustersV1 pages: the API doc gives no maximum page_size [?]; 50 is what a published
+# client asks for (Steampipe's alicloud plugin, listCsKubernetesClusters), well inside any limit.
+LIST_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class ListedCluster:
+    """One row of DescribeClustersV1: enough to select clusters by their ACK tags."""
+    id: str
+    name: str
+    region: str
+    tags: dict = field(default_factory=dict, hash=False)   # key -> value, as ACK holds them
 
 
 @dataclass(frozen=True)
@@ -125,6 +138,29 @@ class CsApi(CloudApi):
         body = self._call("DescribeClusterDetail", "describe_cluster_detail_with_options", cluster_id, {},
                           idempotent=True)
         return _cluster(body, self.region)
+
+    def list_clusters(self) -> list[ListedCluster]:
+        """Every cluster of the account in this adapter's region, with its tags: DescribeClustersV1
+        (GET /api/v1/clusters, region_id filter), page after page (page_info.total_count)."""
+        m = self._m()
+
+        def request(page: int):
+            return m.DescribeClustersV1Request(region_id=self.region, page_number=page, page_size=LIST_PAGE_SIZE)
+
+        out = []
+        for page in range(1, MAX_PAGES + 1):
+            body = self._call("DescribeClustersV1", "describe_clusters_v1with_options", request(page), {},
+                              idempotent=True)
+            batch = body.get("clusters") or []
+            out += [ListedCluster(id=c.get("cluster_id", ""), name=c.get("name", ""),
+                                  region=c.get("region_id") or self.region,
+                                  tags={str(t.get("key")): str(t.get("value") or "") for t in c.get("tags") or []
+                                        if isinstance(t, dict) and t.get("key")})
+                    for c in batch]
+            total = int((body.get("page_info") or {}).get("total_count") or 0)
+            if len(batch) < LIST_PAGE_SIZE or (total and len(out) >= total):
+                break
+        return out
 
     def cluster_if_running(self, cluster_id: str) -> Cluster | None:
         """The cluster when its state is `running` again, else None (a poll for wait_until)."""

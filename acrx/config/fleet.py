@@ -1,13 +1,16 @@
 """A fleet config: one registry side, many clusters (issue 16).
 
 `clusters:` lists the clusters, each with its account alias, id and region, an optional name and
-tags (for --cluster-selector) and optional overrides: mode, network (a mode name or a mapping
-merged over the top-level `network:`), namespaces (addon.watch_namespaces) and verify (merged over
-`verify:`). A config with `cluster:` is a fleet of one. `expand` turns the fleet into one
-single-cluster AcrxConfig per cluster, the model every step already takes, so no step changes.
+optional overrides: mode, network (a mode name or a mapping merged over the top-level `network:`),
+namespaces (addon.watch_namespaces) and verify (merged over `verify:`). A config with `cluster:` is
+a fleet of one. `expand` turns the fleet into one single-cluster AcrxConfig per cluster, the model
+every step already takes, so no step changes.
 
-Selection: `--cluster ID` (repeatable), `--cluster-selector key=value` (on the tags), and
-`--cluster-shard i/n`. Shards split the clusters sorted by id by position (i, i+n, i+2n, ...):
+Selection: `--cluster ID` (repeatable), `--cluster-selector key=value` and `--cluster-shard i/n`.
+The selector matches the clusters' tags in ACK, as DescribeClustersV1 lists them in the named
+accounts (the caller reads them and passes them to `select`); the config holds no tags, so they
+cannot go stale (a `tags:` key is refused with the fix). It selects a subset: it never adds a
+cluster the config does not list. Shards split the clusters sorted by id by position (i, i+n, ...):
 sizes differ by at most one, and every cluster is in exactly one shard. A cluster may move to
 another shard when the fleet grows; that costs nothing, since acrx keeps no state per shard (the
 cloud is the state, locks and journals are per cluster).
@@ -17,15 +20,15 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from acrx.config.echo import clean, echo
 from acrx.errors import UsageError
 
-ENTRY_KEYS = {"account", "id", "region", "name", "tags", "mode", "network", "namespaces", "verify"}
-_TAG_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$")
+ENTRY_KEYS = {"account", "id", "region", "name", "mode", "network", "namespaces", "verify"}
+_TAG_KEY = re.compile(r"^[^\s=]{1,128}$")   # ACK tag keys: up to 128 characters (TagResources' model)
 _SHARD = re.compile(r"^(\d{1,4})/(\d{1,4})$")
 
 
@@ -34,7 +37,7 @@ class FleetMember:
     index: int                 # position in clusters:
     cluster_id: str
     name: str
-    tags: dict = field(default_factory=dict, hash=False)
+    tags: dict | None = field(default=None, hash=False)   # the cluster's ACK tags once read; None: not read
     config: Any = field(default=None, hash=False, compare=False)   # the single-cluster AcrxConfig
 
     @property
@@ -51,7 +54,14 @@ class Fleet:
     def ids(self) -> list[str]:
         return [m.cluster_id for m in self.members]
 
-    def select(self, ids: Iterable[str] = (), selectors: Iterable[str] = (), shard: str | None = None) -> "Fleet":
+    def select(self, ids: Iterable[str] = (), selectors: Iterable[str] = (), shard: str | None = None,
+               live_tags: Callable[[list[FleetMember]], dict] | None = None,
+               notice: Callable[[str], None] = lambda line: None) -> "Fleet":
+        """The members chosen by --cluster, then --cluster-selector, then --cluster-shard.
+
+        `live_tags(members)` answers {cluster_id: its ACK tags, or None when the account's list
+        does not hold it}; it is called once, for the members left after --cluster, and only when
+        a selector is given. A cluster the list does not hold is left out with a `notice` line."""
         members = list(self.members)
         ids = list(ids or ())
         if ids:
@@ -62,9 +72,20 @@ class Fleet:
                                  hint="acrx fleet list shows the clusters")
             wanted = {known[i].cluster_id for i in ids}
             members = [m for m in members if m.cluster_id in wanted]
-        for text in selectors or ():
-            key, value = parse_selector(text)
-            members = [m for m in members if str(m.tags.get(key)) == value]
+        wanted = [parse_selector(text) for text in selectors or ()]
+        if wanted:
+            if live_tags is None:
+                raise ValueError("--cluster-selector needs the clusters' live tags")
+            found = live_tags(members)
+            kept = []
+            for m in members:
+                tags = found.get(m.cluster_id)
+                if tags is None:
+                    notice(f"{m.label}: not in DescribeClustersV1 of account {m.config.cluster.account} in "
+                           f"{m.config.cluster.region}; left out of --cluster-selector (check clusters[{m.index}])")
+                    continue
+                kept.append(replace(m, tags=dict(tags)))
+            members = [m for m in kept if all(m.tags.get(key) == value for key, value in wanted)]
         if shard is not None:
             index, count = parse_shard(shard)
             members = shard_members(members, index, count)
@@ -113,7 +134,7 @@ def load_fleet(path: Path | None, overrides: dict | None = None, sandbox_dir: Pa
         from acrx.config.loader import load_config
 
         config = load_config(path, overrides)
-        return Fleet((FleetMember(0, config.cluster.id, config.cluster.id, {}, config),), False)
+        return Fleet((FleetMember(0, config.cluster.id, config.cluster.id, None, config),), False)
     return Fleet(tuple(expand(data, overrides, source=str(path))), True)
 
 
@@ -137,6 +158,10 @@ def expand(data: dict, overrides: dict | None = None, *, source: str = "acrx.yam
         where = f"clusters[{i}]"
         if not isinstance(entry, dict):
             raise _problem(f"{clean(source)}: {where} must be a mapping (account, id, region)", where)
+        if "tags" in entry:
+            raise _problem(f"{clean(source)}: {where}.tags: --cluster-selector matches the cluster's tags in ACK, "
+                           "not the config; tag the cluster in ACK (console or TagResources) and drop this key",
+                           f"{where}.tags")
         extra = sorted(set(entry) - ENTRY_KEYS)
         if extra:
             raise _problem(f"{clean(source)}: {where}.{extra[0]}: unknown key; allowed: {', '.join(sorted(ENTRY_KEYS))}", f"{where}.{extra[0]}")
@@ -174,13 +199,10 @@ def expand(data: dict, overrides: dict | None = None, *, source: str = "acrx.yam
         if cid in seen:
             raise _problem(f"{clean(source)}: {where}.id: cluster {cid} is listed twice (also clusters[{seen[cid]}])", f"{where}.id")
         seen[cid] = i
-        tags = entry.get("tags") or {}
-        if not isinstance(tags, dict) or not all(isinstance(k, str) and _TAG_KEY.fullmatch(k) for k in tags):
-            raise _problem(f"{clean(source)}: {where}.tags must map tag keys to values", f"{where}.tags")
         name = entry.get("name") or cid
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}", name):
             raise _problem(f"{clean(source)}: {where}.name: {echo(name)} is not a name (letters, digits, _ . -)", f"{where}.name")
-        members.append(FleetMember(i, cid, name, {str(k): str(v) for k, v in tags.items()}, config))
+        members.append(FleetMember(i, cid, name, None, config))
     names: set[str] = set()
     for m in members:
         if m.name in names:

@@ -22,8 +22,6 @@ def _fleet_entry(schema: dict) -> dict:
     props = cluster["properties"]
     props["name"] = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$",
                      "description": "Shown in plans and tables; default the id."}
-    props["tags"] = {"type": "object", "additionalProperties": {"type": "string"},
-                     "description": "Tags matched by --cluster-selector key=value."}
     props["mode"] = {"enum": list(facts.MODES), "type": "string",
                      "description": "Overrides the top-level mode for this cluster."}
     props["network"] = {"anyOf": [{"enum": list(facts.NETWORK_MODES), "type": "string"},

@@ -42,7 +42,7 @@ ANY_WHY = {
     "vpc": "VPC authorises these on the account's VPC resources, whose ids acrx discovers at run time",
     "cen": "CEN instances, transit routers and attachments are created or discovered at run time",
     "pvtz": "the PrivateZone zone id exists only after AddZone",
-    "cs": "CS tasks and the addon catalogue are not cluster resources",
+    "cs": "CS tasks and the addon catalogue are not cluster resources; the cluster list covers every cluster",
     "cr": "GetAuthorizationToken is not scoped to an instance",
 }
 
@@ -75,6 +75,9 @@ NEEDS: tuple[Need, ...] = (
     _n(CLUSTER, "cs:DescribeClusterUserKubeconfig", "cluster", PLAN,
        "kubeconfig for the ConfigMap, the verify Deployment and doctor (plan without --dry-run reads the cluster)"),
     _n(CLUSTER, "cs:DescribeClusterNodePools", "cluster", PLAN, "the node pools' vSwitches (where pulls leave from)"),
+    # DescribeClustersV1 is authorised as cs:GetClusters (its API reference, "Authorization information").
+    _n(CLUSTER, "cs:GetClusters", "any:cs", PLAN,
+       "fleet --cluster-selector: the account's clusters with their tags (DescribeClustersV1)"),
     _n(CLUSTER, "cs:DescribeAddon", "any:cs", PLAN, "the addon's catalogue entry and versions"),
     _n(CLUSTER, "cs:ListClusterAddonInstances", "cluster", PLAN, "which addons are installed"),
     _n(CLUSTER, "cs:GetClusterAddonInstance", "cluster", PLAN, "the installed addon's config"),

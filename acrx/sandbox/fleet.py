@@ -6,6 +6,8 @@ Kubernetes API (with the credential helper and a kubelet) per cluster. Its `conf
 acrx.yaml (`clusters:`) with mixed modes and networks: clusters in the registry's region take
 peering, public and cen in turn; the others public, since a private pull across regions is
 refused (the layers come from the registry region's OSS internal endpoint, docs/network.md).
+The clusters carry ACK tags (`cluster_tags`), which --cluster-selector reads with
+DescribeClustersV1; the config holds none.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ REGISTRY_REGION, REGISTRY_ZONE = "cn-hangzhou", "cn-hangzhou-i"
 OTHER_REGION, OTHER_ZONE = "cn-shanghai", "cn-shanghai-b"
 LOCAL_NETWORKS = ("peering", "public", "cen")
 MODES = ("rrsa", "worker-role")
+TEAMS = ("payments", "search", "platform")
 MAX_CLUSTERS = 150   # one 10.(100+i).0.0/16 per cluster; 10.10.0.0/16 is the registry's
 
 
@@ -37,7 +40,7 @@ class FleetCluster:
     egress_ip: str
     mode: str
     network: str
-    tags: dict
+    tags: dict           # the cluster's ACK tags, as seeded (not written into the config)
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,12 @@ class FleetSeeded:
     @property
     def cluster_id(self) -> str:   # the first cluster, for code that expects one
         return self.clusters[0].cluster_id
+
+
+def cluster_tags(i: int) -> dict:
+    """The ACK tags the i-th cluster is seeded with (DescribeClustersV1 answers them; the fleet
+    config does not repeat them): env alternates prod/staging, team cycles over three teams."""
+    return {"env": "prod" if i % 2 == 0 else "staging", "team": TEAMS[i % len(TEAMS)]}
 
 
 def _egress_ip(i: int) -> str:
@@ -103,14 +112,14 @@ def seed_fleet(world: World, images: ImageStore, clusters: int, accounts: int) -
         egress = _egress_ip(i)
         vpc_backend.seed_nat_gateway(vpc.vpc_id, node_vsw.vswitch_id, [egress], [node_vsw.vswitch_id, pod_vsw.vswitch_id])
         name = f"fleet-{i + 1:03d}"
+        tags = cluster_tags(i)
         cluster = world.backend("cs", account.uid, region).seed_cluster(
-            name, vpc_id=vpc.vpc_id, vswitch_ids=[node_vsw.vswitch_id, pod_vsw.vswitch_id])
+            name, vpc_id=vpc.vpc_id, vswitch_ids=[node_vsw.vswitch_id, pod_vsw.vswitch_id], tags=tags)
         _seed_worker_role(world, account.uid, cluster.worker_ram_role_name)
         network = LOCAL_NETWORKS[locals_made % len(LOCAL_NETWORKS)] if local else "public"
         locals_made += local
         made.append(FleetCluster(cluster.cluster_id, name, account.alias, account.uid, region, vpc.vpc_id, egress,
-                                 MODES[i % len(MODES)], network,
-                                 {"env": "prod" if i % 2 == 0 else "staging", "region": region}))
+                                 MODES[i % len(MODES)], network, tags))
     return FleetSeeded(
         account_b=b.uid, region_b=REGISTRY_REGION, vpc_b=vpc_b.vpc_id, instance_id=instance.instance_id,
         instance_name="acme", domain_public=f"acme-registry.{REGISTRY_REGION}.cr.aliyuncs.com",
@@ -190,7 +199,7 @@ class FleetSandbox(Sandbox):
             net = network or c.network
             domain = s.domain_public if net == "public" else s.domain_vpc
             clusters.append({"account": c.account_alias, "id": c.cluster_id, "region": c.region, "name": c.name,
-                             "tags": dict(c.tags), "mode": mode or c.mode, "network": {"mode": net},
+                             "mode": mode or c.mode, "network": {"mode": net},
                              "verify": {"image": f"{domain}/{s.image_repo}:{s.image_tag}"}})
         return {
             "version": 1,

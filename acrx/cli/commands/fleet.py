@@ -7,6 +7,7 @@ resources (the registry side, and what clusters of one account share) are planne
 --cluster-shard they are left to one `--shared-only` run (docs/fleet.md says why).
 """
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, List, Optional
 
@@ -22,7 +23,8 @@ app.add_typer(fleet_app, name="fleet")
 ClusterOpt = Annotated[Optional[List[str]], typer.Option(
     "--cluster", help="Only this cluster (id or name); repeatable.")]
 SelectorOpt = Annotated[Optional[List[str]], typer.Option(
-    "--cluster-selector", help="Only clusters whose tags hold key=value; repeatable (all must hold).")]
+    "--cluster-selector", help="Only the config's clusters whose ACK tags hold key=value (read with DescribeClustersV1); "
+                               "repeatable (all must hold).")]
 ShardOpt = Annotated[Optional[str], typer.Option(
     "--cluster-shard", help="i/n: the i-th of n shards (from 0); shards cover every cluster exactly once.")]
 ParallelismOpt = Annotated[int, typer.Option(
@@ -33,28 +35,42 @@ SharedOnlyOpt = Annotated[bool, typer.Option(
 
 
 def _fleet(ctx, file: Path, clusters, selectors, shard, overrides=None):
+    from acrx.cli.fleet_select import live_tags
     from acrx.config.fleet import load_fleet
 
     actx = app_context(ctx)
     fleet = load_fleet(file, overrides, actx.sandbox_dir)
-    chosen = fleet.select(clusters or (), selectors or (), shard)
+    # The selector's tags are the clusters' tags in ACK, listed once per account and region.
+    chosen = fleet.select(clusters or (), selectors or (), shard, live_tags=lambda ms: live_tags(actx, ms),
+                          notice=lambda line: actx.err.print(f"warning: {line}", markup=False, highlight=False))
     if not chosen.members:
         from acrx.errors import UsageError
 
         raise UsageError("the selection holds no cluster", field="--cluster-selector" if selectors else "--cluster",
-                         hint="acrx fleet list shows the clusters and their tags")
+                         hint="acrx fleet list --tags shows the clusters and their tags in ACK")
     return actx, fleet, chosen
 
 
 @fleet_app.command("list")
 def list_clusters(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, cluster: ClusterOpt = None,
-                  selector: SelectorOpt = None, shard: ShardOpt = None, output: OutputOpt = "table") -> int:
-    """The clusters of the config (after selection), offline: name, id, account, region, mode, network."""
+                  selector: SelectorOpt = None, shard: ShardOpt = None, output: OutputOpt = "table",
+                  tags: Annotated[bool, typer.Option(
+                      "--tags", help="Also read each cluster's tags in ACK (DescribeClustersV1).")] = False) -> int:
+    """The clusters of the config (after selection): name, id, account, region, mode, network.
+    Offline, unless --cluster-selector or --tags reads the clusters' tags in ACK."""
     check_output(output)
     actx, _, chosen = _fleet(ctx, file, cluster, selector, shard)
+    members = list(chosen.members)
+    if tags and not selector:   # with a selector the tags were read while selecting
+        from acrx.cli.fleet_select import live_tags
+
+        found = live_tags(actx, members)
+        members = [replace(m, tags=found.get(m.cluster_id)) for m in members]
+    read = bool(tags or selector)
     rows = [{"name": m.name, "cluster": m.cluster_id, "account": m.config.cluster.account,
              "region": m.config.cluster.region, "mode": m.config.mode, "network": m.config.network.mode,
-             "tags": m.tags} for m in chosen.members]
+             # where the tags come from: ACK's DescribeClustersV1, or not read (offline)
+             "tags": m.tags, "tags_source": "ack:DescribeClustersV1" if read else None} for m in members]
     if output == "json":
         from acrx.render.envelope import print_json
 
@@ -62,8 +78,19 @@ def list_clusters(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, cluster: Clu
         return 0
     from acrx.render.fleet_view import print_rows
 
-    print_rows(actx.out, rows, ["name", "cluster", "account", "region", "mode", "network"])
+    columns = ["name", "cluster", "account", "region", "mode", "network"]
+    if read:
+        for row in rows:
+            row["tags (ACK)"] = _tag_text(row["tags"])
+        columns.append("tags (ACK)")
+    print_rows(actx.out, rows, columns)
     return 0
+
+
+def _tag_text(tags: dict | None) -> str:
+    if tags is None:
+        return "(not listed)"
+    return ",".join(f"{k}={v}" for k, v in sorted(tags.items())) or "-"
 
 
 def _options(allow_any_source: bool = False):

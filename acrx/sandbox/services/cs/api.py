@@ -101,3 +101,4 @@ def describe_cluster_user_kubeconfig(req):
 
 
 from acrx.sandbox.services.cs import nodepools  # noqa: E402,F401  DescribeClusterNodePools (issue 12)
+from acrx.sandbox.services.cs import listing  # noqa: E402,F401  DescribeClustersV1, TagResources (issue 16)

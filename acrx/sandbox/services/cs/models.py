@@ -85,6 +85,7 @@ class Cluster:
     # Knobs (readback.py): how the addon config reads back, and the shape of config_schema.
     addon_readback: str = "exact"
     addon_schema_shape: str = "json-schema"
+    tags: dict = field(default_factory=dict)   # key -> value (listing.py: DescribeClustersV1, TagResources)
 
     # -- lazy state machine ---------------------------------------------------------------
     def settle(self) -> None:
@@ -218,7 +219,8 @@ class Backend:
     def seed_cluster(self, name: str, *, cluster_type: str = "ManagedKubernetes", profile: str = "Default",
                      cluster_spec: str = "ack.pro.small", version: str = "1.30.1-aliyun.1",
                      state: str = "running", vpc_id: str, vswitch_ids: list[str],
-                     worker_ram_role_name: str | None = None, created: float | None = None) -> Cluster:
+                     worker_ram_role_name: str | None = None, created: float | None = None,
+                     tags: dict | None = None) -> Cluster:
         """Variants: Basic (cluster_spec="ack.standard"), Serverless (profile="Serverless"),
         Edge (profile="Edge"), dedicated (cluster_type="Kubernetes", cluster_spec="")."""
         cluster_id = "c" + self.world.ids.hex(32)
@@ -229,7 +231,8 @@ class Backend:
                           current_version=version, base_state=state, vpc_id=vpc_id,
                           vswitch_ids=list(vswitch_ids), worker_ram_role_name=worker_ram_role_name,
                           created=self.world.clock.now() if created is None else created,
-                          signing_key=SigningKey(), world=self.world)
+                          signing_key=SigningKey(), world=self.world,
+                          tags={str(k): str(v) for k, v in (tags or {}).items()})
         self.clusters[cluster_id] = cluster
         return cluster
 
@@ -300,6 +303,7 @@ def describe_cluster(cluster: Cluster, world) -> dict:
         "vswitch_id": ",".join(cluster.vswitch_ids), "network_mode": "vpc",
         "worker_ram_role_name": cluster.worker_ram_role_name or "",
         "created": world.clock.iso(cluster.created), "updated": world.clock.iso(),
-        "deletion_protection": False, "resource_group_id": "", "tags": [],
+        "deletion_protection": False, "resource_group_id": "",
+        "tags": [{"key": k, "value": v} for k, v in cluster.tags.items()],   # the SDK's Tag model
         "meta_data": cluster.meta_data(), "rrsa_config": cluster.rrsa_config(),
     }
