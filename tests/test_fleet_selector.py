@@ -233,3 +233,37 @@ def test_the_list_is_authorised_as_cs_get_clusters(fleet, world_tags):
     assert "cs:GetClusters" in str(err.value)
     rows = keys["cs:GetClusters"].describe_clusters_v1(m.DescribeClustersV1Request()).body.clusters
     assert sorted(c.cluster_id for c in rows) == sorted(_ids(sandbox, 1, 3, 5))
+
+
+def test_a_listing_refused_by_ram_is_one_error_line(run_cli, fleet, world_tags, tmp_path, monkeypatch):
+    from alibabacloud_ram20150501 import models as ram_m
+
+    from tests.sandbox_clients import sdk_client
+
+    sandbox, directory = fleet
+    ram = sdk_client("alibabacloud_ram20150501", sandbox.cloud.endpoint, sandbox.account_key("cluster-2"))
+    ram.create_user(ram_m.CreateUserRequest(user_name="no-cs"))
+    key = ram.create_access_key(ram_m.CreateAccessKeyRequest(user_name="no-cs")).body.access_key
+    monkeypatch.setenv("NO_CS_KEY_ID", key.access_key_id)
+    monkeypatch.setenv("NO_CS_KEY_SECRET", key.access_key_secret)
+    config = yaml.safe_load((directory / "acrx.yaml").read_text())
+    config["accounts"]["cluster-2"]["env"] = {"access_key_id": "NO_CS_KEY_ID", "access_key_secret": "NO_CS_KEY_SECRET"}
+    path = tmp_path / "no-cs.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    result = run_cli("--sandbox", directory, "fleet", "list", "-f", path, "--cluster-selector", "env=prod")
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "cs:GetClusters" in result.stderr and "Traceback" not in result.stderr
+    assert key.access_key_secret not in result.stderr + result.stdout
+    assert result.stdout == ""
+
+
+def test_the_listing_follows_pages_to_the_total(run_cli, fleet, world_tags, monkeypatch):
+    import acrx.cloud.cs as cs_adapter
+
+    sandbox, _ = fleet
+    monkeypatch.setattr(cs_adapter, "LIST_PAGE_SIZE", 1)      # one cluster a page: every listing pages
+    mark = sandbox.world.calls.mark()
+    assert sorted(_listed(run_cli, fleet, "--cluster-selector", "env=staging")) == sorted(_ids(sandbox, 1, 3, 5))
+    pages = [c for c in sandbox.world.calls.since(mark) if c.action == "DescribeClustersV1"]
+    assert len(pages) == 6      # cluster-1: 2 in cn-hangzhou + 1 in cn-shanghai; cluster-2 likewise; no empty page
