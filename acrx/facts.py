@@ -223,6 +223,12 @@ MARK_TAG_KEY = "acrx:managed"
 MARK_TAG_VALUE = "true"
 MARK_PREFIX = "acrx-"              # names and descriptions of network things (VPC, CEN, PrivateZone, CR ACL)
 MARK_TEXT_PREFIX = "acrx:"         # RAM Description (roles, policies) and Comments (users)
+# The membership mark (acrx.steps.identity.membership) rides in these texts. Limits from the RAM
+# 2015-05-01 SDK models (alibabacloud_ram20150501): CreateRoleRequest/UpdateRoleRequest
+# Description "1 to 1024 characters"; CreateUserRequest Comments / UpdateUserRequest NewComments
+# "1 to 128 characters". RAM users take no tags (TagResources ResourceType: role, policy).
+RAM_ROLE_DESCRIPTION_MAX = 1024
+RAM_USER_COMMENTS_MAX = 128
 
 # --- network (issue 6) ----------------------------------------------------------------------------
 # Linked VPCs per ACR EE edition. [?] not confirmed by an API doc (one third party saw 1 for the

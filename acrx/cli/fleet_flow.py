@@ -242,25 +242,33 @@ def keep_shared(plan: Plan, users: dict[str, list[str]], registry_accounts: list
     return Plan(changes, meta=plan.meta, settings=plan.settings)
 
 
-# A cluster's own identity on the registry side: it exists once acrx has set the cluster up.
-IDENTITY_PREFIXES = ("ram.role.registry", "ram.user.registry")
-
-
-def is_set_up(plan: Plan) -> bool:
-    """A cluster acrx never set up (its registry role or user would be created) uses nothing shared,
-    even where its plan finds the shared resource in place for it."""
-    mine = [c for c in plan.changes if c.address.startswith(IDENTITY_PREFIXES)]
-    return any(c.action is not Action.CREATE for c in mine)
-
-
-def shared_users(runs: Iterable[MemberRun]) -> dict[str, list[str]]:
-    """Shared key -> names of the clusters whose setup plan holds it (in any state)."""
+def shared_users(runs: Iterable[MemberRun], names: dict[str, str]) -> dict[str, list[str]]:
+    """Shared key -> the clusters outside this run still using it, as the destroy plans found them
+    in the registry-side membership marks (acrx.steps.identity.membership: the plan's keeps carry
+    `used_by`, cluster ids). Shown by fleet name where the fleet config names the cluster."""
     users: dict[str, list[str]] = {}
     for run in runs:
-        if run.plan is None or not is_set_up(run.plan):
+        if run.plan is None:
             continue
         regs = _registry_accounts(run)
         for change in run.plan.changes:
-            if is_shared_in_destroy(change, regs) and change.action is not Action.DELETE:
-                users.setdefault(shared_key(change), []).append(run.name)
+            used_by = (change.data or {}).get("used_by") if change.is_noop else None
+            if used_by and is_shared_in_destroy(change, regs):
+                found = users.setdefault(shared_key(change), [])
+                found += [n for n in (names.get(c, c) for c in used_by) if n not in found]
     return users
+
+
+def named(plan: Plan, names: dict[str, str]) -> Plan:
+    """The plan's "still used by <cluster id>" reasons with the fleet's names for those clusters."""
+    changes = []
+    for change in plan.changes:
+        used_by = (change.data or {}).get("used_by") if change.is_noop else None
+        if used_by and change.reason:
+            reason = change.reason
+            for cluster_id in used_by:
+                if cluster_id in names:
+                    reason = reason.replace(cluster_id, names[cluster_id])
+            change = replace(change, reason=reason)
+        changes.append(change)
+    return Plan(changes, meta=plan.meta, settings=plan.settings)

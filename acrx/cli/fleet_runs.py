@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from acrx.cli.fleet_flow import (MemberRun, apply_plan, keep_shared, plan_all, pool_map, replan_checked,
+from acrx.cli.fleet_flow import (MemberRun, apply_plan, keep_shared, named, plan_all, pool_map, replan_checked,
                                  shared_leaders, shared_users, with_dependencies, worst)
 from acrx.errors import UsageError
 from acrx.plan.change import Action
@@ -218,23 +218,23 @@ def fleet_verify(actx, members, *, parallelism: int, output: str, fail_fast: boo
 
 def fleet_destroy(actx, fleet, chosen, options, *, parallelism: int, output: str, yes: bool, fail_fast: bool,
                   dry_run: bool) -> int:
+    from dataclasses import replace
+
     from acrx.cli.flow import confirm
 
-    chosen_ids = {m.cluster_id for m in chosen.members}
-    others = [m for m in fleet.members if m.cluster_id not in chosen_ids]
-    # Who still needs a shared resource: the setup plans of the clusters this run leaves alone.
-    remaining = plan_all(actx, others, "setup", options, parallelism)
-    broken = [r for r in remaining if r.plan is None]
-    if broken:
-        _failed(actx, broken)
-        raise UsageError(f"cannot tell which shared resources {broken[0].name} still uses, so nothing is destroyed",
-                         field="--cluster", hint="fix that cluster's access, or destroy it too")
-    users = shared_users(remaining)
-    runs = plan_all(actx, chosen.members, "destroy", options, parallelism, fail_fast)
+    chosen_ids = sorted(m.cluster_id for m in chosen.members)
+    # Who still needs a shared resource: the membership marks of the registry account (one list of
+    # B's roles and users, read by the destroy plans and shared by the fleet's read memo); no
+    # account of a cluster this run leaves alone is read. The clusters of this run ignore each
+    # other's marks: among them, the last one removes what they shared.
+    planning = replace(options, extra={**options.extra, "destroying": chosen_ids})
+    runs = plan_all(actx, chosen.members, "destroy", planning, parallelism, fail_fast)
     failures = _failed(actx, runs)
     ok = [r for r in runs if r.plan is not None]
+    names = {m.cluster_id: m.name for m in fleet.members}
+    users = shared_users(ok, names)
     for run in ok:
-        run.plan = keep_shared(run.plan, users, _regs(run))
+        run.plan = keep_shared(named(run.plan, names), users, _regs(run))
     merged = _note_last_one(merge(((r.member, r.plan) for r in ok), destroy=True), users)
     if output != "json" or dry_run:
         _show(actx, merged, output, kind="FleetPlan", extra={"failed": failures} if failures else None)
@@ -245,10 +245,9 @@ def fleet_destroy(actx, fleet, chosen, options, *, parallelism: int, output: str
         return 1
     finishers = {id(run) for run, _ in _delete_leaders(ok)}
     first = [r for r in ok if id(r) not in finishers]
-
     def destroy_one(run: MemberRun, deferred: bool) -> MemberRun:
         try:
-            keep = (lambda p: keep_shared(p, users, _regs(run), deferred=deferred))
+            keep = (lambda p: keep_shared(named(p, names), users, _regs(run), deferred=deferred))
             # A shared resource a cluster of this run kept only for another cluster of this run is
             # deleted by the last one, when no cluster outside the run uses it (the plan says so).
             plan = replan_checked(actx, run, "destroy", keep, merged,
@@ -265,7 +264,10 @@ def fleet_destroy(actx, fleet, chosen, options, *, parallelism: int, output: str
     # Clusters that finish no shared resource go first, side by side, every shared delete deferred;
     # then one cluster per shared resource left, one at a time, deleting what nobody else uses.
     pool_map(lambda r: destroy_one(r, True), first, parallelism, fail_fast)
+    # A cluster of this run whose destroy failed keeps its mark, and counts again as a user.
+    leaving = sorted(r.member.cluster_id for r in ok if r.error is None)
     for run in [r for r in ok if id(r) in finishers]:
+        run.ctx.options = replace(run.ctx.options, extra={**run.ctx.options.extra, "destroying": leaving})
         destroy_one(run, False)
     return _finish(actx, output, merged, runs, None)
 

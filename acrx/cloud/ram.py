@@ -149,6 +149,11 @@ class RamApi(CloudApi):
         return self._delete("DeleteRole", "delete_role_with_options", self._m().DeleteRoleRequest(role_name=name),
                             missing_ok=missing_ok)
 
+    def list_roles(self) -> list[Role]:
+        """Every role of the account (ListRoles, paged by Marker; destroy reads the membership marks)."""
+        return [_role(raw) for raw in self._pages("ListRoles", "list_roles_with_options", "ListRolesRequest",
+                                                  "Roles", "Role")]
+
     def list_policies_for_role(self, role_name: str) -> list[AttachedPolicy]:
         body = self._call("ListPoliciesForRole", "list_policies_for_role_with_options",
                           self._m().ListPoliciesForRoleRequest(role_name=role_name), idempotent=True)
@@ -241,6 +246,29 @@ class RamApi(CloudApi):
             user_name=name, display_name=display_name, comments=comments),
             confirm=lambda: self._read("GetUser", "get_user_with_options", self._m().GetUserRequest(user_name=name)))
         return _user(body.get("User") or {})
+
+    def update_user(self, name: str, *, comments: str) -> User:
+        """UpdateUser NewComments (1 to 128 characters, the SDK model): setting a value is idempotent."""
+        body = self._call("UpdateUser", "update_user_with_options",
+                          self._m().UpdateUserRequest(user_name=name, new_comments=comments), idempotent=True)
+        return _user(body.get("User") or {})
+
+    def list_users(self) -> list[User]:
+        """Every RAM user of the account (ListUsers, paged by Marker)."""
+        return [_user(raw) for raw in self._pages("ListUsers", "list_users_with_options", "ListUsersRequest",
+                                                  "Users", "User")]
+
+    def _pages(self, action: str, method: str, request: str, outer: str, inner: str) -> list[dict]:
+        items: list[dict] = []
+        marker = None
+        for _ in range(1000):   # 1000 pages of 1000: beyond any account's quota
+            body = self._call(action, method, getattr(self._m(), request)(marker=marker, max_items=1000),
+                              idempotent=True)
+            items += unwrap(body.get(outer), inner)
+            marker = body.get("Marker")
+            if not body.get("IsTruncated") or not marker:
+                break
+        return items
 
     def delete_user(self, name: str, *, missing_ok: bool = False) -> bool:
         return self._delete("DeleteUser", "delete_user_with_options", self._m().DeleteUserRequest(user_name=name),

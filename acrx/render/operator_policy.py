@@ -226,6 +226,15 @@ NEEDS: tuple[Need, ...] = (
     _n(REGISTRY, "ram:AttachPolicyToUser", "user", APPLY, "attach the pull policy", modes=AK),
     _n(REGISTRY, "ram:DetachPolicyFromUser", "user", APPLY, "destroy: detach it", modes=AK),
     _n(REGISTRY, "ram:DeleteUser", "user", APPLY, "destroy: the pull user", modes=AK),
+    # Membership marks (acrx.steps.identity.membership): destroy lists the other clusters' pull
+    # roles and users once to learn which shared things they still use.
+    _n(REGISTRY, "ram:ListRoles", "role:all", APPLY, "destroy: the other clusters' membership marks"),
+    _n(REGISTRY, "ram:ListUsers", "user:all", APPLY, "destroy: the other clusters' membership marks"),
+    _n(REGISTRY, "ram:UpdateUser", "user", APPLY, "keep the pull user's membership mark current", modes=AK),
+    _n(REGISTRY, "ram:UpdateRole", "role:all", APPLY, "destroy: hand the endpoint switch over to the marks of "
+       "the clusters still using it", networks=("public",)),
+    _n(REGISTRY, "ram:UpdateUser", "user:all", APPLY, "destroy: hand the endpoint switch over to the marks of "
+       "the clusters still using it", networks=("public",)),
     # -- account B: VPC, CEN grant -------------------------------------------------------------
     _n(REGISTRY, "vpc:DescribeVpcAttribute", "any:vpc", PLAN, "B's VPC CIDRs"),
     _n(REGISTRY, "vpc:DescribeVSwitchAttributes", "any:vpc", PLAN, "the endpoint's vSwitch and route table",

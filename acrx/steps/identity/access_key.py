@@ -22,7 +22,7 @@ from acrx import facts
 from acrx.errors import PreflightError
 from acrx.plan.change import Action, Change, Ref, Sensitive
 from acrx.steps import ownership
-from acrx.steps.identity import names, state
+from acrx.steps.identity import membership, names, state
 from acrx.steps.identity.names import KIND_ACCESS_KEY, KIND_USER
 from acrx.steps.ownership import ADOPTED
 
@@ -31,14 +31,27 @@ ACCESS_KEY_SECRET = "access_key_secret"
 FOREIGN_FLAG = "--allow-foreign-access-key"
 
 
-def plan_user(address: str, *, account: str, name: str, observed, purpose: str) -> Change:
-    data = {"name": name, "comments": ownership.description(purpose)}
+def plan_user(address: str, *, account: str, name: str, observed, purpose: str,
+              mark: tuple[str, str] | None = None) -> Change:
+    """mark: (Comments, what it says), the user's membership mark (membership.py), written at
+    creation and kept current on acrx's own user (UpdateUser NewComments)."""
+    data = {"name": name, "comments": mark[0] if mark else ownership.description(purpose)}
+    uses = {"uses": mark[1]} if mark else {}
     if observed is None:
-        return Change(address, Action.CREATE, after={"name": name}, account=account, kind=KIND_USER, data=data,
-                      reason=f"RAM user {name} does not exist")
+        return Change(address, Action.CREATE, after={"name": name, **uses}, account=account, kind=KIND_USER,
+                      data=data, reason=f"RAM user {name} does not exist")
     owned = ownership.user_owned(observed.comments)
-    return Change(address, Action.NOOP, before={"name": name}, after={"name": name}, account=account,
-                  kind=KIND_USER, data=data, reason="user exists" + ("" if owned else f"; {ADOPTED}"))
+    if not owned:
+        return Change(address, Action.NOOP, before={"name": name}, after={"name": name}, account=account,
+                      kind=KIND_USER, data=data, reason=f"user exists; {ADOPTED}")
+    said = membership.parse(observed.comments, name)
+    before = {"name": name, **({"uses": said.summary() if said else "(no membership mark)"} if mark else {})}
+    if mark and observed.comments != mark[0]:
+        return Change(address, Action.UPDATE, before=before, after={"name": name, **uses}, account=account,
+                      kind=KIND_USER, data=data,
+                      reason=f"its membership mark changes from [{before['uses']}] to [{mark[1]}]")
+    return Change(address, Action.NOOP, before=before, after=before, account=account,
+                  kind=KIND_USER, data=data, reason="user exists")
 
 
 def _foreign_key_error(env_id_name: str, env_id: str, user: str, account: str, keys) -> PreflightError:
@@ -137,12 +150,15 @@ def plan(ctx, environ=os.environ, *, replace_orphans: bool = True) -> list[Chang
     env_id = environ.get(env.access_key_id_env) or None
     env_secret_set = bool(environ.get(env.access_key_secret_env))
     allow_foreign = bool(ctx.options.extra.get("allow_foreign_access_key"))
+    uses = membership.current_uses(ctx)
+    mark = (membership.user_comments(uses), uses.summary())
     for alias in names.registry_aliases(config):
         name = config.access_key_user_name
         user_address = names.user_address(config, alias)
         user = state.user(ctx, alias, name)
         changes.append(plan_user(user_address, account=alias, name=name, observed=user,
-                                 purpose=f"pulls images for cluster {config.cluster.id} (access-key mode)"))
+                                 purpose=f"pulls images for cluster {config.cluster.id} (access-key mode)",
+                                 mark=mark))
         keys = state.access_keys(ctx, alias, name)
         stored = stored_key_ids(ctx) if replace_orphans and keys and not env_id and not env_secret_set else None
         change, warning = plan_access_key(
@@ -161,6 +177,8 @@ class UserHandler:
         self.ctx = ctx
 
     def describe(self, change: Change) -> str:
+        if change.action is Action.UPDATE:
+            return f"update the membership mark of RAM user {change.data['name']}"
         return f"create RAM user {change.data['name']}"
 
     def apply(self, change: Change, apply_ctx) -> dict:
@@ -168,6 +186,10 @@ class UserHandler:
         from acrx.errors import CloudError
 
         ram = self.ctx.session.account(change.account).ram_api
+        if change.action is Action.UPDATE:
+            ram.update_user(change.data["name"], comments=change.data["comments"])
+            state.forget_account(self.ctx, change.account)
+            return {"name": change.data["name"]}
         try:
             # The mark (Comments) goes in the create call; RAM's CreateUser takes no Tag.
             ram.create_user(change.data["name"], comments=change.data["comments"])

@@ -12,12 +12,13 @@ a destroy after a mode switch still finds what an earlier setup made.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from acrx.config import defaults
 from acrx.plan.change import Action, Change
 from acrx.steps import ownership
-from acrx.steps.identity import names, state
+from acrx.steps.identity import membership, names, state
 from acrx.steps.identity.names import (ADDR_ASSUME_ATTACHMENT, ADDR_ASSUME_POLICY, ADDR_CLUSTER_ROLE, ADDR_RRSA,
                                        CUSTOM)
 
@@ -78,10 +79,26 @@ def _plan_policy(ctx, alias: str, address: str, name: str, detaching: int) -> tu
         return _keep(address, alias, ADOPTED_KEPT, {"name": name}), False
     others = found.attachment_count - detaching
     if others > 0:
-        return _keep(address, alias, f"kept: policy {name} is acrx's but still attached to {others} principal(s) "
-                                     "acrx did not attach it to; detach them, then destroy again", {"name": name}), False
+        return _policy_in_use(ctx, alias, address, name, others), False
     return Change(address, Action.DELETE, before={"name": name}, account=alias, kind=KIND_POLICY_DELETE,
                   reason="created by acrx", data={"name": name}), True
+
+
+def _policy_in_use(ctx, alias: str, address: str, name: str, count: int) -> Change:
+    """Why a shared pull policy stays: the other clusters' pull identities hold it (their
+    membership marks say which), or principals acrx does not know."""
+    before = {"name": name}
+    if alias in names.registry_aliases(ctx.config):
+        others = membership.others(ctx, alias)
+        if others:
+            change = _keep(address, alias, f"kept: still used by {membership.used_by_text(others)}", before)
+            return replace(change, data={"used_by": membership.names(others)})
+        leaving = set(ctx.options.extra.get("destroying") or ())
+        if leaving and any(m.cluster in leaving for m in membership.members(ctx, alias)):
+            return _keep(address, alias, "kept for now: clusters destroyed in this run still hold it; the last of "
+                                         "them removes it", before)
+    return _keep(address, alias, f"kept: policy {name} is acrx's but still attached to {count} principal(s) "
+                                 "acrx did not attach it to; detach them, then destroy again", before)
 
 
 def _plan_role(ctx, alias: str, address: str, name: str, depends: tuple[str, ...]) -> Change | None:

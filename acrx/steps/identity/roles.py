@@ -14,7 +14,7 @@ from acrx.plan.change import Action, Change, Ref, iter_refs
 from acrx.plan.policy_diff import canonical, merge_statements, parse_policy, statements_missing
 from acrx.render.policies import cluster_trust_policy, registry_trust_policy
 from acrx.steps import ownership
-from acrx.steps.identity import names, readiness, rrsa, state
+from acrx.steps.identity import membership, names, readiness, rrsa, state
 from acrx.steps.identity.names import ADDR_CLUSTER_ROLE, KIND_ROLE
 from acrx.steps.ownership import ADOPTED
 
@@ -29,23 +29,32 @@ def _append_unresolved(have: Any, want: dict) -> dict:
 
 def plan_role(address: str, *, account: str, name: str, observed, owned: bool, want_trust: dict,
               admits: str, max_session_duration: int | None = None, depends_on: tuple[str, ...] = (),
-              purpose: str = "", probe_principal: str | None = None) -> Change:
-    """Desired role + observed role (ram Role or None) -> one Change. Pure."""
+              purpose: str = "", probe_principal: str | None = None, mark: tuple[str, str] | None = None) -> Change:
+    """Desired role + observed role (ram Role or None) -> one Change. Pure.
+
+    mark: (Description, what it says) of the registry role's membership mark (membership.py):
+    written at creation and kept current on a role acrx owns (an adopted role's text is not ours)."""
     data = {"name": name, "want_trust": want_trust, "max_session_duration": max_session_duration,
-            "description": ownership.description(purpose), "probe_principal": probe_principal}
+            "description": mark[0] if mark else ownership.description(purpose), "probe_principal": probe_principal}
+    uses = {"uses": mark[1]} if mark else {}
     if observed is None:
         after = {"name": name, "trust_policy": want_trust,
-                 "max_session_duration": max_session_duration or facts.MAX_SESSION_MIN}
+                 "max_session_duration": max_session_duration or facts.MAX_SESSION_MIN, **uses}
         return Change(address, Action.CREATE, after=after, account=account, kind=KIND_ROLE,
                       depends_on=depends_on, data={**data, "have_trust": None},
                       reason=f"role {name} does not exist")
+    mark_drift = bool(mark) and owned and observed.description != mark[0]
+    if mark_drift:
+        data["update_description"] = True
+    seen = {"uses": _said(observed.description, name)} if mark and owned else {}
+    uses = uses if owned else {}
     have = observed.trust_document or None
     unknown = any(True for _ in iter_refs(want_trust))
     missing = [] if unknown else statements_missing(have, want_trust)
     session_drift = max_session_duration is not None and observed.max_session_duration != max_session_duration
     before = {"name": name, "trust_policy": canonical(have),
-              "max_session_duration": observed.max_session_duration}
-    if not unknown and not missing and not session_drift:
+              "max_session_duration": observed.max_session_duration, **seen}
+    if not unknown and not missing and not session_drift and not mark_drift:
         reason = f"trust policy admits {admits}"
         if max_session_duration is not None:
             reason += f"; MaxSessionDuration {observed.max_session_duration}"
@@ -68,12 +77,19 @@ def plan_role(address: str, *, account: str, name: str, observed, owned: bool, w
     if session_drift:
         reasons.append(f"MaxSessionDuration is {observed.max_session_duration}, expireDuration needs "
                        f"{max_session_duration}")
+    if mark_drift:
+        reasons.append(f"its membership mark changes from [{before['uses']}] to [{mark[1]}]")
     if not owned:
         reasons.append(ADOPTED)
     after = {"name": name, "trust_policy": merged_view,
-             "max_session_duration": max_session_duration or observed.max_session_duration}
+             "max_session_duration": max_session_duration or observed.max_session_duration, **uses}
     return Change(address, Action.UPDATE, before=before, after=after, account=account, kind=KIND_ROLE,
                   depends_on=depends_on, data={**data, "have_trust": have}, reason="; ".join(reasons))
+
+
+def _said(description: str, name: str) -> str:
+    found = membership.parse(description, name)
+    return found.summary() if found is not None else "(no membership mark)"
 
 
 # -- planning from live state ----------------------------------------------------------------------
@@ -109,6 +125,8 @@ def plan_registry_roles(ctx) -> list[Change]:
     principal = names.cluster_principal_arn(ctx)
     depends = (ADDR_CLUSTER_ROLE,) if config.mode == "rrsa" else ()
     changes = []
+    uses = membership.current_uses(ctx)
+    mark = (membership.role_description(uses), uses.summary())
     for alias in names.registry_aliases(config):
         name = config.registry_role_name
         observed = state.role(ctx, alias, name)
@@ -117,7 +135,7 @@ def plan_registry_roles(ctx) -> list[Change]:
             names.registry_role_address(config, alias), account=alias, name=name, observed=observed,
             owned=owned, want_trust=registry_trust_policy(principal), admits=principal,
             max_session_duration=config.max_session_duration, depends_on=depends, probe_principal=principal,
-            purpose=f"registry role that cluster {config.cluster.id} assumes to pull images"))
+            purpose=f"registry role that cluster {config.cluster.id} assumes to pull images", mark=mark))
     return changes
 
 
@@ -174,8 +192,8 @@ class RoleHandler:
             if adopted:
                 self.ctx.warn(f"role {data['name']} appeared between plan and apply; acrx adopted it without "
                               "its ownership mark, so `acrx destroy` keeps it")
-            self._update(ram, data["name"], {**data, "have_trust": existing.trust_document}, data["want_trust"],
-                         current=existing)
+            self._update(ram, data["name"], {**data, "have_trust": existing.trust_document,
+                                             "update_description": not adopted}, data["want_trust"], current=existing)
         readiness.wait_role_visible(apply_ctx, ram, data["name"], budget)
         return ram.get_role(data["name"]), adopted
 
@@ -188,6 +206,10 @@ class RoleHandler:
         msd = data.get("max_session_duration")
         if current is not None and msd == current.max_session_duration:
             msd = None
-        if new_trust is None and msd is None:
+        # The membership mark: only on acrx's own role, and only when it says something else now.
+        description = data["description"] if data.get("update_description") else None
+        if current is not None and description == current.description:
+            description = None
+        if new_trust is None and msd is None and description is None:
             return current or ram.get_role(name)
-        return ram.update_role(name, trust_document=new_trust, max_session_duration=msd)
+        return ram.update_role(name, trust_document=new_trust, max_session_duration=msd, description=description)

@@ -11,12 +11,17 @@ destroy after a mode switch (peering set up, config now `none`) still finds it:
     cen.*                      the CEN named acrx-<cluster id> and tagged (or network.cen_id): its
                                acrx- attachments, the grant of B's VPC (only to acrx's own CEN),
                                its acrx- transit routers, then the CEN itself if it is acrx's
-    pvtz.*                     acrx's records in the VPC domain's zone; the binding and the zone
-                               itself when the zone is tagged acrx:managed
+    pvtz.*                     acrx's records in the VPC domain's zone while no other VPC is bound
+                               to it; the binding, and the zone itself when tagged acrx:managed
     cr.acl.<cidr>              ACL entries with the comment acrx-managed, one after another
     cr.endpoint.internet       switched off after acrx's ACL entries when the cluster's
                                acrx-ownership record says acrx switched it on (acrx.steps.ownership)
                                and no other ACL entry shows another client
+
+Shared registry-side things (B's ACL entries, B's return routes, the internet endpoint) are
+counted by the other clusters' membership marks (acrx.steps.identity.membership, one list of
+B's roles and users per run): what another cluster's mark names stays, "kept: still used by
+<cluster>"; an acrx entry or route no mark names (an older acrx's, a destroyed cluster's) goes.
 
 Order: routes before the peering and the attachments they point at; attachments before the
 grant, the transit routers and the CEN; records and binding before the zone. Kept as no-ops with
@@ -39,8 +44,24 @@ ENDPOINT = "cr.endpoint.internet"
 ADOPTED = ownership.ADOPTED_KEPT
 
 
-def _keep(address: str, account: str, reason: str, before=None) -> Change:
-    return Change(address, Action.NOOP, before, before, account=account, kind=KEEP, reason=reason)
+def _keep(address: str, account: str, reason: str, before=None, used_by=()) -> Change:
+    data = {"used_by": list(used_by)} if used_by else {}
+    return Change(address, Action.NOOP, before, before, account=account, kind=KEEP, reason=reason, data=data)
+
+
+def _other_members(ctx, alias: str) -> list:
+    """The other clusters' membership marks in registry account `alias` (acrx.steps.identity.membership):
+    one ListRoles + ListUsers per run."""
+    from acrx.steps.identity import membership
+
+    return membership.others(ctx, alias)
+
+
+def _still_used(address: str, account: str, users: list, before, what: str = "") -> Change:
+    from acrx.steps.identity import membership
+
+    return _keep(address, account, f"kept{what}: still used by {membership.used_by_text(users)}", before,
+                 used_by=membership.names(users))
 
 
 def _delete(address: str, account: str, kind: str, data: dict, before=None, depends_on=(), reason="created by acrx"):
@@ -74,10 +95,13 @@ def _registry_side(ctx) -> dict:
 
 
 def plan_routes(ctx, cluster, side) -> list[Change]:
+    """acrx's routes in the cluster's tables, and in B's those no other cluster's mark names (B's
+    return routes are shared: two clusters with one vSwitch CIDR share one route)."""
     reg = side["reg"]
+    others = _other_members(ctx, reg.account) if side["tables"] else []
     changes = []
-    for alias, region, tables in ((cluster.alias, cluster.region, cluster.route_tables),
-                                  (reg.account, reg.region, side["tables"])):
+    for in_b, alias, region, tables in ((False, cluster.alias, cluster.region, cluster.route_tables),
+                                        (True, reg.account, reg.region, side["tables"])):
         for table in tables:
             entries = ctx.memo(f"net:routes:{alias}:{region}:{table}", lambda a=alias, r=region, t=table:
                                vpc_api(ctx, a, r).route_entries(t))
@@ -90,6 +114,10 @@ def plan_routes(ctx, cluster, side) -> list[Change]:
                           "next_hop_type": entry.next_hop_type, "next_hop_id": entry.next_hop_id}
                 if not is_marked(entry.name, description=entry.description):
                     changes.append(_keep(address, alias, ADOPTED, before))
+                    continue
+                users = [m for m in others if m.uses.uses_route(entry.destination)] if in_b else []
+                if users:
+                    changes.append(_still_used(address, alias, users, before))
                     continue
                 changes.append(_delete(address, alias, calls.KIND_ROUTE, {
                     "alias": alias, "region": region, "route_table_id": table, "destination": entry.destination,
@@ -119,7 +147,10 @@ def plan_peering(ctx, cluster, routes) -> list[Change]:
         if conn.name != name or not is_marked(tags=conn.tags):
             changes.append(_keep(address, cluster.alias, ADOPTED, before))
         elif _blocked(routes, conn.id):
-            changes.append(_keep(address, cluster.alias, "kept: routes acrx did not make still point at it", before))
+            shared = sorted({n for c in _pointing_at(routes, conn.id) for n in (c.data or {}).get("used_by", ())})
+            why = (f"kept: B's route to a CIDR that {', '.join(shared)} still use(s) points at it" if shared
+                   else "kept: routes acrx did not make still point at it")
+            changes.append(_keep(address, cluster.alias, why, before))
         else:
             deps = [c.address for c in _pointing_at(routes, conn.id)]
             changes.append(_delete(address, cluster.alias, calls.KIND_PEERING, {
@@ -222,6 +253,15 @@ def plan_dns(ctx, cluster, side) -> list[Change]:
     ours = [r for r in records if is_marked(description=r.remark)]
     changes: list[Change] = []
     deps = []
+    # The zone's records serve every VPC bound to it: while another VPC (another cluster's) is
+    # bound, acrx's records stay with the zone.
+    bound = ctx.memo(f"net:bindings:{zone.id}", lambda: api.bindings(zone.id)) if ours else ()
+    other_vpcs = [b.vpc_id for b in bound if b.vpc_id != cluster.vpc.id]
+    if ours and other_vpcs:
+        changes.append(_keep(f"pvtz.record.{domain}", alias, f"kept: the zone is still bound to "
+                             f"{', '.join(other_vpcs)}, whose pulls resolve through these records",
+                             {"records": [f"{r.rr} {r.type} {r.value}" for r in ours]}))
+        ours = []
     if ours:
         changes.append(_delete(f"pvtz.record.{domain}", alias, calls.KIND_RECORDS, {**base, "record_ids": [r.id for r in ours]},
                                before={"records": [f"{r.rr} {r.type} {r.value}" for r in ours]}))
@@ -249,6 +289,7 @@ def plan_dns(ctx, cluster, side) -> list[Change]:
 
 def plan_registry_endpoints(ctx, side) -> list[Change]:
     reg, internet = side["reg"], side["internet"]
+    others = _other_members(ctx, reg.account)
     changes: list[Change] = []
     previous = ()
     foreign_acl = 0
@@ -259,11 +300,18 @@ def plan_registry_endpoints(ctx, side) -> list[Change]:
             if (entry.cidr, entry.comment) != facts.CR_DEFAULT_ACL_ENTRY:
                 foreign_acl += 1
             continue   # someone's ACL entry: not acrx's to list, let alone remove
+        # An entry another cluster's mark names stays; one no member names (left by an older acrx,
+        # or by a cluster already destroyed) goes.
+        users = [m for m in others if m.uses.uses_acl(cidr)]
+        if users:
+            changes.append(_still_used(address, reg.account, users, {"cidr": cidr}))
+            continue
         changes.append(_delete(address, reg.account, calls.KIND_ACL, {
             "alias": reg.account, "region": reg.region, "instance_id": reg.instance_id, "cidr": cidr},
             before={"cidr": cidr}, depends_on=previous))
         previous = (address,)    # one at a time: the API takes concurrent ACL changes badly
-    changes += _plan_endpoint(ctx, reg, internet, foreign_acl, previous)
+    changes += _plan_endpoint(ctx, reg, internet, foreign_acl, previous,
+                              [m for m in others if m.uses.uses_public()])
     for link in side["links"]:
         changes.append(_keep(f"cr.vpc_link.{link.vpc_id}", reg.account, "kept: a VPC link carries no ownership mark, "
                              "and the registry's other clients in that VPC may use it",
@@ -271,12 +319,19 @@ def plan_registry_endpoints(ctx, side) -> list[Change]:
     return changes
 
 
-def _plan_endpoint(ctx, reg, internet, foreign_acl: int, after: tuple) -> list[Change]:
+def _plan_endpoint(ctx, reg, internet, foreign_acl: int, after: tuple, public_users: list = ()) -> list[Change]:
     """The internet endpoint goes off only when the cluster's record says acrx switched it on
-    (ownership.endpoint_record) and no ACL entry of anyone else's shows another client."""
+    (ownership.endpoint_record), no other cluster's mark says it pulls through it (public mode, or
+    needs unknown) and no ACL entry of anyone else's shows another client."""
+    from acrx.steps.identity import membership
+
     enabled = internet is not None and internet.enabled
     record = ownership.recorded(ctx, ownership.endpoint_record(reg.instance_id))
     data = {"alias": reg.account, "region": reg.region, "instance_id": reg.instance_id}
+    if record is None and enabled and any(m.uses.endpoint for m in membership.own(ctx, reg.account)):
+        # Switched on by acrx for a cluster destroyed since, which handed it over to this one's mark.
+        # Only the holder plans the switch-off (a fleet merge lets its delete win over the others' keeps).
+        record = {"from": "membership marks"}
     if record is None:
         if not enabled:
             return []
@@ -285,12 +340,16 @@ def _plan_endpoint(ctx, reg, internet, foreign_acl: int, after: tuple) -> list[C
     if not enabled:
         return [_delete(ENDPOINT, reg.account, calls.KIND_ENDPOINT, {**data, "record_only": True},
                         before={"enabled": False}, reason="already off; acrx's record of switching it on is removed")]
+    if public_users:
+        kept = [_still_used(ENDPOINT, reg.account, list(public_users), {"enabled": True}, what=" on")]
+        return kept + _handover(reg, list(public_users))
     if foreign_acl:
         return [_keep(ENDPOINT, reg.account, f"kept on: acrx switched it on, but {foreign_acl} ACL entry(ies) acrx did "
                       "not add show other clients use it", {"enabled": True})]
     return [_delete(ENDPOINT, reg.account, calls.KIND_ENDPOINT, data, before={"enabled": True}, depends_on=after,
-                    reason="acrx switched it on for this cluster (recorded in the cluster before the switch); "
-                           "no other client's ACL entry remains")]
+                    reason=("acrx switched it on (handed over to this cluster's membership mark); " if record.get("from")
+                            else "acrx switched it on for this cluster (recorded in the cluster before the switch); ")
+                    + "no other cluster uses it and no other client's ACL entry remains")]
 
 
 def plan_destroy(ctx) -> list[Change]:
@@ -312,5 +371,23 @@ def plan_destroy(ctx) -> list[Change]:
     return changes
 
 
+def _handover(reg, users: list) -> list[Change]:
+    """This cluster's record of switching the endpoint on goes with it: the public clusters that
+    keep the endpoint on get e=1 in their marks, so the last of them switches it off."""
+    from acrx.steps.identity import membership
+
+    targets = membership.handover_targets(users)
+    if not targets:
+        return []
+    clusters = membership.names(targets)
+    return [Change(f"{ENDPOINT}.handover", Action.UPDATE, {"acrx_switched_on": "this cluster's record"},
+                   {"acrx_switched_on": f"the marks of {', '.join(clusters)}"}, account=reg.account,
+                   kind=membership.KIND_HANDOVER, reason="the endpoint stays on for them; the record that acrx "
+                   "switched it on moves to their membership marks (e=1)",
+                   data={"members": [[m.kind, m.name] for m in targets], "clusters": clusters})]
+
+
 def destroy_handlers(ctx) -> dict:
-    return calls.destroy_handlers(ctx)
+    from acrx.steps.identity import membership
+
+    return {**calls.destroy_handlers(ctx), membership.KIND_HANDOVER: membership.HandoverHandler(ctx)}

@@ -40,6 +40,14 @@ def get_user(req):
     return {"User": user_view(req, req.backend().user(req.str("UserName", required=True)), detail=True)}
 
 
+@router.rpc("UpdateUser", writes=True, resource=_arn("user", "UserName"))
+def update_user(req):
+    # UpdateUserResponseBody.User: the user as it is after the change (SDK model).
+    user = req.backend().update_user(req.str("UserName", required=True), req.params.get("NewComments"),
+                                     req.params.get("NewDisplayName"))
+    return {"User": user_view(req, user, detail=True)}
+
+
 @router.rpc("DeleteUser", writes=True, resource=_arn("user", "UserName"))
 def delete_user(req):
     req.backend().delete_user(req.str("UserName", required=True))

@@ -146,6 +146,17 @@ def check_policy_name(value: str) -> str:
     return check_name("Policy", value, POLICY_NAME, "1 to 128 letters, digits or '-'")
 
 
+# Text limits from the RAM 2015-05-01 SDK models (alibabacloud_ram20150501): CreateRole/UpdateRole
+# Description "1 to 1024 characters"; CreateUser Comments / UpdateUser NewComments "1 to 128".
+MAX_ROLE_DESCRIPTION, MAX_USER_COMMENTS = 1024, 128
+
+
+def check_text(param: str, value: str | None, limit: int) -> str | None:
+    if value is not None and len(value) > limit:
+        raise invalid_parameter(param, f"It must be at most {limit} characters.")
+    return value
+
+
 def check_user_name(value: str) -> str:
     return check_name("User", value, USER_NAME, "1 to 64 letters, digits, '.', '_', '@' or '-'")
 

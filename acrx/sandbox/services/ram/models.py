@@ -15,7 +15,7 @@ from acrx.sandbox.core.identity import Principal
 from acrx.sandbox.services.ram.entities import (
     CUSTOM, MAX_POLICY_VERSIONS, ROTATE_OLDEST, SYSTEM, SYSTEM_POLICIES, Attachment, OidcProvider, Policy,
     PolicyVersion, Role, already_exists, check_document, check_policy_name, check_role_name,
-    check_session_duration, conflict, not_found,
+    check_session_duration, check_text, conflict, not_found, MAX_ROLE_DESCRIPTION,
 )
 from acrx.sandbox.services.ram.users import UserStore
 
@@ -56,6 +56,7 @@ class Backend(UserStore):
     def create_role(self, name: str, trust_document: str, description: str = "",
                     max_session_duration: int | None = None, tags: dict[str, str] | None = None) -> Role:
         check_role_name(name)
+        check_text("Description", description, MAX_ROLE_DESCRIPTION)
         check_document(trust_document, trust=True)
         duration = check_session_duration(max_session_duration)
         # [?] Role names are treated as unique regardless of case (the stricter reading).
@@ -70,6 +71,7 @@ class Backend(UserStore):
     def update_role(self, name: str, trust_document: str | None, max_session_duration: int | None,
                     description: str | None) -> Role:
         role = self.role(name)
+        check_text("NewDescription", description, MAX_ROLE_DESCRIPTION)
         if trust_document is not None:
             role.trust_document = check_document(trust_document, trust=True)
         if max_session_duration is not None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from acrx.sandbox.core.errors import ApiError, invalid_parameter
 from acrx.sandbox.core.identity import Credential, Principal
 from acrx.sandbox.services.ram.entities import (
-    MAX_ACCESS_KEYS_PER_USER, User, already_exists, check_user_name, conflict, not_found,
+    MAX_ACCESS_KEYS_PER_USER, MAX_USER_COMMENTS, User, already_exists, check_text, check_user_name, conflict,
+    not_found,
 )
 
 KEY_ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
@@ -27,12 +28,23 @@ class UserStore:
     def create_user(self, name: str, display_name: str = "", comments: str = "", email: str = "",
                     mobile_phone: str = "") -> User:
         check_user_name(name)
+        check_text("Comments", comments, MAX_USER_COMMENTS)
         if name in self.users:
             raise already_exists("User", name)
         now = self.world.clock.now()
         user = User(name, self.world.ids.digits(16), self.account, display_name or name, comments or "",
                     email or "", mobile_phone or "", now, now)
         self.users[name] = user
+        return user
+
+    def update_user(self, name: str, new_comments: str | None = None, new_display_name: str | None = None) -> User:
+        """UpdateUser: only the fields given change (NewUserName is not modelled: acrx never renames)."""
+        user = self.user(name)
+        if new_comments is not None:
+            user.comments = check_text("NewComments", new_comments, MAX_USER_COMMENTS)
+        if new_display_name is not None:
+            user.display_name = new_display_name
+        user.updated_at = self.world.clock.now()
         return user
 
     def delete_user(self, name: str) -> None:
