@@ -260,8 +260,8 @@ FLEET_LIMITS = {
     "VPCs bound per PrivateZone zone": (
         100, "[?] PrivateZone limits publish no figure acrx could confirm; 100 assumed"),
     "VPC attachments per transit router": (
-        100, "[?] CEN limits publish no figure acrx could confirm; 100 assumed (each cen cluster has its own "
-             "transit router today)"),
+        100, "[?] CEN limits publish no figure acrx could confirm; 100 assumed (every cen cluster of a registry "
+             "account attaches its VPC to the hub's one transit router in the region)"),
     # The registry's linked VPCs: VPC_LINK_LIMITS above, per edition.
 }
 

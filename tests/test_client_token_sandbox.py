@@ -41,9 +41,9 @@ def _models(product):
     return importlib.import_module(product + ".models")
 
 
-def _cens(sb):
+def _cens(sb, alias: str = "cluster"):
     m = _models(CBN)
-    return [c.cen_id for c in sb.client(CBN).describe_cens(m.DescribeCensRequest(page_size=50)).body.cens.cen]
+    return [c.cen_id for c in sb.client(CBN, alias).describe_cens(m.DescribeCensRequest(page_size=50)).body.cens.cen]
 
 
 def _peerings(sb):
@@ -160,11 +160,12 @@ def _token_creates():
             "CreateVpcPeerConnection", "CreateRouteEntry", "AddZone", "AddZoneRecord"}
 
 
-def _cbn_inventory(sb):
+def _cbn_inventory(sb, alias: str = "registry"):
+    """The CEN owner's view: acrx's CEN is the registry account's hub (issue 16)."""
     m = _models(CBN)
-    client = sb.client(CBN)
+    client = sb.client(CBN, alias, region=sb.seeded.region_a)
     routers, attachments, peers = [], [], []
-    for cen in _cens(sb):
+    for cen in _cens(sb, alias):
         for region in {sb.seeded.region_a, sb.seeded.region_b}:
             body = client.list_transit_routers(m.ListTransitRoutersRequest(cen_id=cen, region_id=region)).body
             routers += [t.transit_router_id for t in body.transit_routers or []]
@@ -200,7 +201,7 @@ def test_setup_with_lost_answers_on_every_token_create_converges_with_nothing_tw
         assert len(tokens) == len(set(tokens)) == len(created) > 0
         assert all(len(t) == 32 and int(t, 16) >= 0 for t in tokens)
         sb.world.knobs.set(lost_answer_rate=0.0, only_actions=None)
-        assert len(_cens(sb)) == 1
+        assert len(_cens(sb, "registry")) == 1 and _cens(sb) == []
         routers, attachments, peers = _cbn_inventory(sb)
         assert len(routers) == len(set(routers)) == len({sb.seeded.region_a, sb.seeded.region_b})
         assert sorted(attachments) == sorted([sb.seeded.vpc_a, sb.seeded.vpc_b])

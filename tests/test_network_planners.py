@@ -164,7 +164,7 @@ def test_a_private_cross_region_path_is_refused_with_the_alternatives(mode):
     """Issue 12 item 7: layers come from the registry region's OSS internal endpoint (100.64.0.0/10),
     which no VPC route can reach from another region."""
     ctx = context(config(mode, region_b="cn-shanghai"), cluster_net(), registry_net(region="cn-shanghai"),
-                  **{f"net:cens:acrx-{CLUSTER_ID}": []})
+                  **{f"net:cens:acrx-{CLUSTER_ID}": [], f"net:cens:acrx-hub-{UID_B}": []})
     with pytest.raises(PreflightError, match="OSS") as raised:
         plan(ctx)
     assert "network mode public" in raised.value.hint and "replica" in raised.value.hint
@@ -192,29 +192,75 @@ def test_existing_zone_is_adopted_and_a_wrong_record_replaced():
 
 
 # -- CEN ---------------------------------------------------------------------------------------------
-def test_cen_from_nothing_grants_before_the_cross_account_attachment():
-    ctx = context(config("cen"), cluster_net(), registry_net(), **{f"net:cens:acrx-{CLUSTER_ID}": []})
-    changes = plan(ctx)
-    expected = {"cen.instance": "create", "cen.transit_router.cn-hangzhou": "create", f"cen.grant.{VPC_B}": "create",
+HUB = f"acrx-hub-{UID_B}"
+NO_CEN = {f"net:cens:acrx-{CLUSTER_ID}": [], f"net:cens:{HUB}": [], f"net:grants:{VPC_B}": []}
+
+
+def test_cen_from_nothing_makes_the_registry_accounts_hub_and_grants_the_cluster_vpc():
+    """Issue 16: the CEN is the registry account's hub; the cluster's VPC is the cross-account one."""
+    changes = plan(context(config("cen"), cluster_net(), registry_net(), **NO_CEN))
+    expected = {"cen.instance": "create", "cen.transit_router.cn-hangzhou": "create", f"cen.grant.{VPC_A}": "create",
                 f"cen.attachment.{VPC_A}": "create", f"cen.attachment.{VPC_B}": "create"}
     assert {a: actions(changes)[a] for a in expected} == expected
-    assert "cen.peer_attachment" not in changes
-    assert f"cen.grant.{VPC_B}" in changes[f"cen.attachment.{VPC_B}"].all_dependencies()
-    assert changes[f"cen.grant.{VPC_B}"].account == "registry"
-    assert changes[f"cen.grant.{VPC_B}"].data["cen_owner_id"] == UID_A
-    assert changes[f"cen.attachment.{VPC_B}"].data["vpc_owner_uid"] == UID_B
+    assert f"cen.grant.{VPC_B}" not in changes and "cen.peer_attachment" not in changes
+    assert changes["cen.instance"].account == "registry" and changes["cen.instance"].data["name"] == HUB
+    assert changes["cen.transit_router.cn-hangzhou"].account == "registry"
+    assert f"cen.grant.{VPC_A}" in changes[f"cen.attachment.{VPC_A}"].all_dependencies()
+    assert changes[f"cen.grant.{VPC_A}"].account == "cluster"
+    assert changes[f"cen.grant.{VPC_A}"].data["cen_owner_id"] == UID_B
+    assert changes[f"cen.attachment.{VPC_A}"].data["vpc_owner_uid"] == UID_A
+    assert changes[f"cen.attachment.{VPC_A}"].account == "registry"
+    assert changes[f"cen.attachment.{VPC_B}"].data["vpc_owner_uid"] is None     # same account as the hub
     route = changes[f"vpc.route.{TABLE_A}.{IP}/32"]
     assert route.data["next_hop_type"] == "Attachment" and f"cen.attachment.{VPC_A}" in route.all_dependencies()
+
+
+def test_cen_hub_in_place_is_joined_not_made_again():
+    hub = Cen("cen-hub000000001", HUB, "Active", (("acrx:managed", "true"),))
+    observed = {f"net:cens:acrx-{CLUSTER_ID}": [], f"net:cens:{HUB}": [hub],
+                f"net:trs:{hub.id}:cn-hangzhou": [TransitRouter("tr-1", hub.id, "cn-hangzhou", "acrx-hub", "Active")],
+                f"net:atts:{hub.id}": [Attachment("tr-attach-b", hub.id, "tr-1", "Attached", "acrx-b", VPC_B)],
+                f"net:grants:{VPC_A}": [],
+                "net:trtable:tr-1": "vtb-tr1",
+                "net:trlinks:association:vtb-tr1": {"tr-attach-b": "Active"},
+                "net:trlinks:propagation:vtb-tr1": {"tr-attach-b": "Active"}}
+    changes = plan(context(config("cen"), cluster_net(), registry_net(), **observed))
+    acts = actions(changes)
+    assert {a: acts[a] for a in ("cen.instance", "cen.transit_router.cn-hangzhou", f"cen.attachment.{VPC_B}",
+                                 f"cen.association.{VPC_B}", f"cen.propagation.{VPC_B}")} == dict.fromkeys(
+        ("cen.instance", "cen.transit_router.cn-hangzhou", f"cen.attachment.{VPC_B}", f"cen.association.{VPC_B}",
+         f"cen.propagation.{VPC_B}"), "no-op")
+    assert acts[f"cen.grant.{VPC_A}"] == "create" and acts[f"cen.attachment.{VPC_A}"] == "create"
+    assert changes[f"cen.grant.{VPC_A}"].data["cen_id"] == hub.id
+    assert changes[f"vpc.route.{TABLE_B}.192.168.0.0/24"].data["next_hop_id"] == "tr-attach-b"
+
+
+def test_an_older_per_cluster_cen_is_kept_for_setup():
+    old = Cen("cen-old000000001", f"acrx-{CLUSTER_ID}", "Active", (("acrx:managed", "true"),))
+    observed = {f"net:cens:acrx-{CLUSTER_ID}": [old], f"net:trs:{old.id}:cn-hangzhou": [],
+                f"net:atts:{old.id}": [],
+                f"net:grants:{VPC_B}": [Grant(old.id, UID_A, VPC_B)]}
+    changes = plan(context(config("cen"), cluster_net(), registry_net(), **observed))
+    assert actions(changes)["cen.instance"] == "no-op" and "older acrx" in changes["cen.instance"].reason
+    assert changes["cen.instance"].account == "cluster"
+    assert actions(changes)[f"cen.grant.{VPC_B}"] == "no-op"           # B's VPC granted to the cluster's CEN
+
+
+def test_joining_the_hub_stops_when_the_registry_vpc_is_on_an_older_cen():
+    observed = {**NO_CEN, f"net:grants:{VPC_B}": [Grant("cen-other00000001", "999", VPC_B)]}
+    with pytest.raises(PreflightError, match="one CEN only") as raised:
+        plan(context(config("cen"), cluster_net(), registry_net(), **observed))
+    assert "cen-other00000001" in raised.value.hint and raised.value.field == "network.cen_id"
 
 
 def test_cen_fully_in_place_is_all_no_ops():
     cen_id = "cen-existing000001"
     observed = {
-        "net:cen:" + cen_id: Cen(cen_id, "shared", "Active"),
+        f"net:cen:registry:{cen_id}": Cen(cen_id, "shared", "Active"),
         f"net:trs:{cen_id}:cn-hangzhou": [TransitRouter("tr-1", cen_id, "cn-hangzhou", "acrx-x", "Active")],
-        f"net:grants:{VPC_B}": [Grant(cen_id, UID_A, VPC_B)],
-        f"net:att:{cen_id}:{VPC_A}": [Attachment("tr-attach-a", cen_id, "tr-1", "Attached", "acrx-a", VPC_A)],
-        f"net:att:{cen_id}:{VPC_B}": [Attachment("tr-attach-b", cen_id, "tr-1", "Attached", "acrx-b", VPC_B)],
+        f"net:grants:{VPC_A}": [Grant(cen_id, UID_B, VPC_A)],
+        f"net:atts:{cen_id}": [Attachment("tr-attach-a", cen_id, "tr-1", "Attached", "acrx-a", VPC_A),
+                               Attachment("tr-attach-b", cen_id, "tr-1", "Attached", "acrx-b", VPC_B)],
         f"net:routes:cluster:cn-hangzhou:{TABLE_A}": [
             RouteEntry(TABLE_A, f"{IP}/32", "Attachment", "tr-attach-a", "Available", "Custom", name="acrx-route")],
         f"net:routes:registry:cn-hangzhou:{TABLE_B}": [
@@ -229,7 +275,7 @@ def test_cen_fully_in_place_is_all_no_ops():
     }
     changes = plan(context(config("cen", cen_id=cen_id), cluster_net(), registry_net(), **observed))
     assert set(actions(changes).values()) == {"no-op"}
-    assert changes["cen.instance"].reason == f"adopted: network.cen_id {cen_id}"
+    assert changes["cen.instance"].reason == f"adopted: network.cen_id {cen_id} (account 'registry')"
     assert "acrx-managed" in changes[f"vpc.route.{TABLE_A}.{IP}/32"].reason
 
 

@@ -31,7 +31,8 @@ def _cli(run_cli, sb, *args):
 
 
 def _cbn(sb):
-    return sdk_client(CBN, sb.sandbox.cloud.endpoint, sb.sandbox.account_key("cluster"), region=sb.seeded.region_a)
+    """The CEN owner's client: the registry account owns the hub (issue 16)."""
+    return sdk_client(CBN, sb.sandbox.cloud.endpoint, sb.sandbox.account_key("registry"), region=sb.seeded.region_a)
 
 
 def _links(sb, client, kind: str) -> dict[str, str]:

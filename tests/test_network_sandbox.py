@@ -196,16 +196,18 @@ def test_cen_grant_precedes_the_cross_account_attachment(tmp_path, run_cli):
         mark = sb.mark()
         assert _apply(run_cli, sb).exit_code == 0
         calls = [c for c in sb.calls_since(mark) if c.status < 400]
+        # The hub is the registry account's (issue 16): the cluster's account grants its VPC.
         grant = next(c for c in calls if c.action == "GrantInstanceToTransitRouter")
-        assert grant.account == sb.seeded.account_b
+        assert grant.account == sb.seeded.account_a
         attach_calls = [c for c in calls if c.action == "CreateTransitRouterVpcAttachment"]
-        assert len(attach_calls) == 2
+        assert len(attach_calls) == 2 and {c.account for c in attach_calls} == {sb.seeded.account_b}
         assert any(c.started >= grant.ended for c in attach_calls)
         failed = [c for c in sb.calls_since(mark) if c.action == "CreateTransitRouterVpcAttachment" and c.status >= 400]
         assert failed == []                       # no attachment was ever tried before its grant
-        b_attachment = next(a for a in _live_attachments(sb) if a.vpc_id == sb.seeded.vpc_b)
-        b_grant = next(g for b in sb.world.backends("cbn") for g in b.grants if g.vpc_id == sb.seeded.vpc_b)
-        assert b_grant.created_at <= b_attachment.created_at
+        a_attachment = next(a for a in _live_attachments(sb) if a.vpc_id == sb.seeded.vpc_a)
+        assert a_attachment.vpc_owner == sb.seeded.account_a and a_attachment.cen_owner == sb.seeded.account_b
+        a_grant = next(g for b in sb.world.backends("cbn") for g in b.grants if g.vpc_id == sb.seeded.vpc_a)
+        assert a_grant.created_at <= a_attachment.created_at
 
 
 # -- interrupted apply converges without duplicates ------------------------------------------------

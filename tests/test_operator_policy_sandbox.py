@@ -61,7 +61,8 @@ SAMPLE = [
     ("registry", "full", "ram:CreateRole", "setup", "rrsa", "peering", ":role/acrx-pull-"),
     ("cluster", "full", "vpc:CreateVpcPeerConnection", "setup", "rrsa", "peering", "acs:vpc:"),
     ("cluster", "full", "pvtz:AddZone", "setup", "rrsa", "peering", "acs:pvtz:"),
-    ("cluster", "full", "cen:CreateCen", "setup", "worker-role", "cen", "acs:cen:"),
+    ("registry", "full", "cen:CreateCen", "setup", "worker-role", "cen", "acs:cen:"),     # the hub (issue 16)
+    ("cluster", "full", "cen:GrantInstanceToTransitRouter", "setup", "rrsa", "cen", "acs:cen:"),
     ("registry", "full", "cr:CreateInstanceEndpointAclPolicy", "setup", "access-key", "public", ":instance/"),
     ("registry", "full", "ram:CreateAccessKey", "setup", "access-key", "public", ":user/acrx-pull-"),
 ]

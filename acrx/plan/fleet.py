@@ -22,8 +22,12 @@ from acrx.plan.plan import Plan
 # Addresses (prefixes) whose resource is named from the registry or the account, not the cluster.
 # pvtz.binding: one per VPC, but binding sets the zone's whole VPC list, so two clusters binding
 # at once would lose one binding: they are applied with the shared changes, one after another.
+# cen.*: the registry account's hub (CEN, router, B's attachment) is one for all; a cluster VPC's
+# grant, attachment and links are keyed by the VPC id, and so is a zone vSwitch an attachment
+# maps (acrx.steps.network.cen): shared, they are planned once per VPC and applied before the
+# clusters' routes that point at them (network/cen.py).
 SHARED_PREFIXES = ("ram.policy.registry_pull", "cr.endpoint.", "cr.acl.", "cr.vpc_link.", "pvtz.zone.",
-                   "pvtz.record.", "pvtz.binding.", "ram.service_role.")
+                   "pvtz.record.", "pvtz.binding.", "ram.service_role.", "cen.", "vpc.zone_vswitch.")
 
 
 def is_shared(address: str) -> bool:
@@ -148,6 +152,9 @@ def check_limits(plan: Plan) -> None:
             add("VPCs bound per PrivateZone zone", f"account {account}")
         elif address.startswith("ram.role.") or "/ram.role." in change.address:
             add("ram roles per account", f"account {account}")
+        elif address.startswith("cen.attachment."):
+            # cen is same-region only (preflight), so an account's hub has one router per registry region
+            add("VPC attachments per transit router", f"the CEN hub of account {account}")
     for (name, where), count in sorted(counts.items()):
         limit, source = facts.FLEET_LIMITS[name]
         if count > limit:

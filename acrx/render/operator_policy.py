@@ -69,6 +69,26 @@ def _n(account, action, resource, phase, why, modes=MODES, networks=NETS, scan=F
     return Need(account, action, resource, phase, why, tuple(modes), tuple(networks), scan, bool(cleanup))
 
 
+def _cen_owner(account: str, whose: str, scan: bool) -> tuple[Need, ...]:
+    """What the account owning the CEN calls on it (`whose`: which CEN that is): the registry
+    account for the hub; the cluster's for a CEN there. `scan`: destroy reads it under every
+    network mode (the hub's attachments say who still uses it)."""
+    rows = (("ListTransitRouters", PLAN, "transit routers", scan),
+            ("ListTransitRouterVpcAttachments", PLAN, "VPC attachments: who uses the CEN", scan),
+            ("ListTransitRouterAvailableResource", PLAN, "zones a transit router attachment may use", False),
+            ("ListTransitRouterRouteTables", PLAN, "the transit router's route table", False),
+            ("ListTransitRouterRouteTableAssociations", PLAN, "attachment associations", False),
+            ("ListTransitRouterRouteTablePropagations", PLAN, "attachment propagations", False),
+            ("CreateTransitRouter", APPLY, "the transit router in the region", False),
+            ("CreateTransitRouterVpcAttachment", APPLY, "attach the VPCs (one of another account once granted)", False),
+            ("AssociateTransitRouterAttachmentWithRouteTable", APPLY, "associate attachments", False),
+            ("EnableTransitRouterRouteTablePropagation", APPLY, "propagate routes", False),
+            ("DeleteTransitRouterVpcAttachment", APPLY, "destroy: the cluster's attachment; B's with the last", False),
+            ("DeleteTransitRouter", APPLY, "destroy: the transit router, with the last attachment", False))
+    return tuple(_n(account, f"cen:{action}", "any:cen", phase, f"{why} ({whose})", networks=("cen",), scan=reads)
+                 for action, phase, why, reads in rows)
+
+
 NEEDS: tuple[Need, ...] = (
     # -- account A: the cluster (CS) ----------------------------------------------------------
     _n(CLUSTER, "cs:DescribeClusterDetail", "cluster", PLAN, "read the cluster (version, VPC, RRSA, worker role)"),
@@ -137,38 +157,30 @@ NEEDS: tuple[Need, ...] = (
     _n(CLUSTER, "vpc:CreateVpcPeerConnection", "any:vpc", APPLY, "request the peering", networks=("peering",)),
     _n(CLUSTER, "vpc:DeleteVpcPeerConnection", "any:vpc", APPLY, "destroy: remove the peering",
        networks=("peering",)),
-    _n(CLUSTER, "cen:DescribeCens", "any:cen", PLAN, "find acrx's CEN", networks=("cen",), scan=True),
+    # The CEN is the registry account's hub (issue 16); in the cluster's account acrx grants its VPC
+    # to it, and works on a CEN only when it is there: network.cen_id of a CEN of this account, or
+    # the per-cluster CEN an older acrx made here (kept for setup, removed by destroy).
+    _n(CLUSTER, "cen:DescribeCens", "any:cen", PLAN, "find a CEN an older acrx made for the cluster, or "
+       "network.cen_id's owner", networks=("cen",), scan=True),
+    _n(CLUSTER, "cen:DescribeGrantRulesToResource", "any:cen", PLAN, "the cluster VPC's grant to the hub",
+       networks=("cen",)),
+    _n(CLUSTER, "cen:GrantInstanceToTransitRouter", "any:cen", APPLY, "grant the cluster's VPC to the hub",
+       networks=("cen",)),
+    _n(CLUSTER, "cen:RevokeInstanceFromTransitRouter", "any:cen", APPLY, "destroy: revoke the grant",
+       networks=("cen",)),
     _n(CLUSTER, "vpc:DescribeVSwitches", "any:vpc", PLAN, "cen: a vSwitch in each zone the transit router needs",
        networks=("cen",)),
     _n(CLUSTER, "vpc:CreateVSwitch", "any:vpc", APPLY, "cen --create-zone-vswitch: a vSwitch in a missing zone",
        networks=("cen",)),
     _n(CLUSTER, "vpc:DeleteVSwitch", "any:vpc", APPLY, "destroy: the vSwitch --create-zone-vswitch made",
        networks=("cen",)),
-    _n(CLUSTER, "cen:ListTransitRouters", "any:cen", PLAN, "transit routers of the CEN", networks=("cen",)),
-    _n(CLUSTER, "cen:ListTransitRouterVpcAttachments", "any:cen", PLAN, "VPC attachments", networks=("cen",)),
-    _n(CLUSTER, "cen:ListTransitRouterAvailableResource", "any:cen", PLAN, "zones a transit router attachment may use",
-       networks=("cen",)),
+    *_cen_owner(CLUSTER, "a CEN in this account: network.cen_id's, or one an older acrx made", scan=False),
     _n(CLUSTER, "cen:ListTransitRouterPeerAttachments", "any:cen", APPLY,
        "destroy: cross-region attachments an older acrx made", networks=("cen",)),
-    _n(CLUSTER, "cen:ListTransitRouterRouteTables", "any:cen", PLAN, "the transit router's route table",
-       networks=("cen",)),
-    _n(CLUSTER, "cen:ListTransitRouterRouteTableAssociations", "any:cen", PLAN, "attachment associations",
-       networks=("cen",)),
-    _n(CLUSTER, "cen:ListTransitRouterRouteTablePropagations", "any:cen", PLAN, "attachment propagations",
-       networks=("cen",)),
-    _n(CLUSTER, "cen:CreateCen", "any:cen", APPLY, "create the CEN", networks=("cen",)),
-    _n(CLUSTER, "cen:CreateTransitRouter", "any:cen", APPLY, "create transit routers", networks=("cen",)),
-    _n(CLUSTER, "cen:CreateTransitRouterVpcAttachment", "any:cen", APPLY, "attach both VPCs", networks=("cen",)),
-    _n(CLUSTER, "cen:AssociateTransitRouterAttachmentWithRouteTable", "any:cen", APPLY, "associate attachments",
-       networks=("cen",)),
-    _n(CLUSTER, "cen:EnableTransitRouterRouteTablePropagation", "any:cen", APPLY, "propagate routes",
-       networks=("cen",)),
-    _n(CLUSTER, "cen:DeleteTransitRouterVpcAttachment", "any:cen", APPLY, "destroy: detach the VPCs",
-       networks=("cen",)),
     _n(CLUSTER, "cen:DeleteTransitRouterPeerAttachment", "any:cen", APPLY, "destroy: the region link",
        networks=("cen",)),
-    _n(CLUSTER, "cen:DeleteTransitRouter", "any:cen", APPLY, "destroy: transit routers", networks=("cen",)),
-    _n(CLUSTER, "cen:DeleteCen", "any:cen", APPLY, "destroy: the CEN acrx created", networks=("cen",)),
+    _n(CLUSTER, "cen:DeleteCen", "any:cen", APPLY, "destroy: the per-cluster CEN an older acrx made",
+       networks=("cen",)),
     _n(CLUSTER, "pvtz:DescribeZones", "any:pvtz", PLAN, "find the registry's private zone",
        networks=("peering", "cen", "none"), scan=True),
     _n(CLUSTER, "pvtz:DescribeZoneInfo", "any:pvtz", PLAN, "the zone's VPC bindings",
@@ -250,12 +262,19 @@ NEEDS: tuple[Need, ...] = (
     _n(REGISTRY, "vpc:DeleteRouteEntry", "any:vpc", APPLY, "destroy: the return route", networks=VPC_NETS),
     _n(REGISTRY, "vpc:AcceptVpcPeerConnection", "any:vpc", APPLY, "accept A's peering request",
        networks=("peering",)),
-    _n(REGISTRY, "cen:DescribeGrantRulesToResource", "any:cen", PLAN, "B's VPC granted to A's CEN",
+    _n(REGISTRY, "cen:DescribeGrantRulesToResource", "any:cen", PLAN,
+       "B's VPC granted to another CEN (a VPC is on one CEN only), or to network.cen_id's", networks=("cen",)),
+    _n(REGISTRY, "cen:GrantInstanceToTransitRouter", "any:cen", APPLY,
+       "grant B's VPC to network.cen_id's CEN of another account", networks=("cen",)),
+    _n(REGISTRY, "cen:RevokeInstanceFromTransitRouter", "any:cen", APPLY, "destroy: revoke that grant",
        networks=("cen",)),
-    _n(REGISTRY, "cen:GrantInstanceToTransitRouter", "any:cen", APPLY, "grant B's VPC to A's CEN",
-       networks=("cen",)),
-    _n(REGISTRY, "cen:RevokeInstanceFromTransitRouter", "any:cen", APPLY, "destroy: revoke the grant",
-       networks=("cen",)),
+    # -- account B: the CEN hub, one per registry account, shared by every cen cluster (issue 16) ----
+    _n(REGISTRY, "cen:DescribeCens", "any:cen", PLAN, "find the hub", networks=("cen",), scan=True),
+    *_cen_owner(REGISTRY, "the hub", scan=True),   # destroy reads the hub's users under every network
+    _n(REGISTRY, "cen:ListTransitRouterPeerAttachments", "any:cen", APPLY, "destroy: peer attachments keep the hub",
+       networks=("cen",), scan=True),
+    _n(REGISTRY, "cen:CreateCen", "any:cen", APPLY, "create the hub (tagged in the call)", networks=("cen",)),
+    _n(REGISTRY, "cen:DeleteCen", "any:cen", APPLY, "destroy: the hub, by the last cluster", networks=("cen",)),
 )
 
 

@@ -1,12 +1,17 @@
-"""network.mode cen: both VPCs attached to one CEN's Enterprise transit routers.
+"""network.mode cen: the cluster's VPC and B's VPC attached to one CEN's Enterprise transit router.
 
-Changes: `cr.vpc_link.<vpcB>`, `cen.instance` (network.cen_id, else the CEN acrx made for this
-cluster, else a new one, owned by the cluster's account), `cen.transit_router.<region>`,
-`cen.grant.<vpcB>` run in B (GrantInstanceToTransitRouter with the CEN owner's uid) which the
-cross-account `cen.attachment.<vpcB>` depends on, `cen.attachment.<vpcA>`, VPC routes towards the
-attachments, then DNS. Attachments found in place are adopted (or waited for), never created twice.
-One region only: preflight refuses a private cross-region path (preflight.check_same_region), so
-acrx plans no peer attachment; destroy still removes acrx's peer attachments an older acrx made.
+Where the CEN is and who owns it: cen_hub.py (the hub of the registry account by default; the CEN
+network.cen_id names; an older acrx's per-cluster CEN, kept as it is). Changes, each in the
+account that runs the call: `cr.vpc_link.<vpcB>`, `cen.instance` and `cen.transit_router.<region>`
+(the owner's), then per VPC: `cen.grant.<vpc>` run by the VPC's account when it is not the
+owner's (GrantInstanceToTransitRouter with the owner's uid), which the cross-account
+`cen.attachment.<vpc>` (VpcOwnerId) depends on, the attachment's association and propagation
+(cen_tables.py), VPC routes in the cluster's tables towards its own attachment and in B's table
+back to B's attachment, then DNS. Attachments found in place are adopted (or waited for), never
+created twice. The hub's pieces (CEN, router, B's attachment and its links) are named alike in
+every cluster's plan, and a cluster VPC's pieces are keyed by the VPC id, so a fleet plans each
+once (acrx.plan.fleet). One region only: preflight refuses a private cross-region path
+(preflight.check_same_region); destroy still removes acrx's peer attachments an older acrx made.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 from acrx import facts
 from acrx.errors import AcrxError, PreflightError
 from acrx.plan.change import Action, Change, Ref
-from acrx.steps.network import cen_tables, cen_zones, dns, link
+from acrx.steps.network import cen_hub, cen_tables, cen_zones, dns, link
 from acrx.steps.network.common import MARK_TAGS, client_token, is_marked, keep_reason, marked_name, plan_route
 from acrx.steps.network.discovery import cbn_api, cluster_net, registry_net
 from acrx.steps.network.preflight import check_same_region, route_destinations
@@ -26,46 +31,46 @@ def _tr_addr(region: str) -> str:
     return f"{TR}.{region}"
 
 
-def _cen(ctx, cluster, cbn) -> tuple[Change, object, bool]:
-    configured = ctx.config.network.cen_id
-    if configured:
-        cen = ctx.memo(f"net:cen:{configured}", lambda: cbn.get_cen(configured))
-        if cen is None:
-            raise PreflightError(f"CEN {configured} was not found in account {cluster.alias!r}", field="network.cen_id")
-    else:
-        name = marked_name(ctx.config.cluster.id)
-        found = [c for c in ctx.memo(f"net:cens:{name}", lambda: cbn.list_cens(name=name)) if is_marked(c.name, c.tags)]
-        cen = found[0] if found else None
+def _cen(ctx, place: cen_hub.CenPlace, region: str) -> tuple[Change, object, bool]:
+    cen, owner = place.cen, place.owner
     if cen is not None:
         observed = {"cen_id": cen.id, "name": cen.name}
-        reason = (f"adopted: network.cen_id {cen.id}" if configured and not is_marked(tags=cen.tags)
-                  else keep_reason(is_marked(cen.name, cen.tags), f"CEN {cen.id} exists"))
-        return Change(CEN, Action.NOOP, observed, observed, account=cluster.alias, kind=CEN, reason=reason), cen.id, True
-    name = marked_name(ctx.config.cluster.id)
-    return (Change(CEN, Action.CREATE, None, {"cen_id": Ref(CEN, "cen_id"), "name": name}, account=cluster.alias,
-                   kind=CEN, data={"alias": cluster.alias, "region": cluster.region, "name": name}),
+        if place.layout == cen_hub.CONFIGURED and not place.owned:
+            reason = f"adopted: network.cen_id {cen.id} (account {owner!r})"
+        elif place.layout == cen_hub.OLD:
+            reason = (f"CEN {cen.id} (acrx-managed), made for this cluster by an older acrx: kept as it is, no "
+                      "traffic is moved to the registry account's hub")
+        else:
+            reason = keep_reason(is_marked(cen.name, cen.tags), f"CEN {cen.id} exists")
+        return Change(CEN, Action.NOOP, observed, observed, account=owner, kind=CEN, reason=reason), cen.id, True
+    return (Change(CEN, Action.CREATE, None, {"cen_id": Ref(CEN, "cen_id"), "name": place.name}, account=owner,
+                   kind=CEN, reason=f"the hub: one CEN in account {owner!r}, shared by every cen cluster",
+                   data={"alias": owner, "region": region, "name": place.name}),
             Ref(CEN, "cen_id", "id of the new CEN"), False)
 
 
-def _router(ctx, cluster, cbn, cen_id, exists: bool, region: str) -> tuple[Change, object]:
+def _router(ctx, owner, cbn, cen_id, exists: bool, region: str, layout: str) -> tuple[Change, object]:
     addr = _tr_addr(region)
     routers = ctx.memo(f"net:trs:{cen_id}:{region}", lambda: cbn.transit_routers(cen_id, region)) if exists else []
     if routers:
         tr = routers[0]
         observed = {"transit_router_id": tr.id, "region": region}
-        return Change(addr, Action.NOOP, observed, observed, account=cluster.alias, kind=TR,
+        return Change(addr, Action.NOOP, observed, observed, account=owner, kind=TR,
                       reason=keep_reason(is_marked(tr.name), f"transit router {tr.id} in {region}")), tr.id
-    name = marked_name(ctx.config.cluster.id, region)
     return (Change(addr, Action.CREATE, None, {"transit_router_id": Ref(addr, "transit_router_id"), "region": region},
-                   account=cluster.alias, kind=TR, depends_on=(CEN,),
-                   data={"alias": cluster.alias, "region": region, "cen_id": cen_id, "name": name}),
+                   account=owner, kind=TR, depends_on=(CEN,),
+                   data={"alias": owner, "region": region, "cen_id": cen_id,
+                         "name": marked_name("hub" if layout == cen_hub.HUB else ctx.config.cluster.id, region)}),
             Ref(addr, "transit_router_id", f"transit router in {region}"))
 
 
 def _attachment(ctx, cbn, *, cen_id, exists, alias, owner_alias, region, vpc_id, vpc_owner_uid, vswitches, tr_id,
                 deps, made: list[Change]) -> tuple[Change, object]:
     addr = f"{ATTACH}.{vpc_id}"
-    found = ctx.memo(f"net:att:{cen_id}:{vpc_id}", lambda: cbn.vpc_attachments(cen_id, vpc_id=vpc_id)) if exists else []
+    # One list of the CEN's attachments serves both VPCs (and, through the fleet's read memo, every
+    # cluster on the hub): one read per resource, not one per cluster and VPC.
+    found = [a for a in ctx.memo(f"net:atts:{cen_id}", lambda: cbn.vpc_attachments(cen_id)) if a.vpc_id == vpc_id] \
+        if exists else []
     if found:
         att = found[0]
         observed = {"attachment_id": att.id, "vpc_id": vpc_id, "status": att.status}
@@ -94,63 +99,83 @@ def _attachment(ctx, cbn, *, cen_id, exists, alias, owner_alias, region, vpc_id,
 def plan_cen(ctx) -> list[Change]:
     cluster, registry = cluster_net(ctx), registry_net(ctx)
     check_same_region(cluster, registry, "cen")      # preflight's rule, here too: no path is planned across
-    owner = cluster.alias
-    cbn = cbn_api(ctx, owner, cluster.region)
-    link_change, ip = link.plan_link(ctx, registry)
-    cen_change, cen_id, exists = _cen(ctx, cluster, cbn)
-    changes = [link_change, cen_change]
     region = cluster.region             # == registry.region (preflight.check_same_region)
-    router_change, tr_id = _router(ctx, cluster, cbn, cen_id, exists, region)
+    place = cen_hub.find(ctx, cluster.alias, registry.alias, region)[0]
+    owner = place.owner
+    cbn = cbn_api(ctx, owner, region)
+    link_change, ip = link.plan_link(ctx, registry)
+    cen_change, cen_id, exists = _cen(ctx, place, region)
+    changes = [link_change, cen_change]
+    router_change, tr_id = _router(ctx, owner, cbn, cen_id, exists, region, place.layout)
     changes.append(router_change)
-    vpc_b = registry.target_vpc.id
-    b_deps = [_tr_addr(region)]
-    cross_account = ctx.uid(cluster.alias) != ctx.uid(registry.alias)
     made: list[Change] = []
-    if cross_account:
-        changes.append(_grant(ctx, registry, cen_id, exists, ctx.uid(owner)))
-        b_deps.append(f"{GRANT}.{vpc_b}")
-    att_a, att_a_id = _attachment(ctx, cbn, cen_id=cen_id, exists=exists, alias=cluster.alias, owner_alias=owner,
-                                  region=cluster.region, vpc_id=cluster.vpc.id, vpc_owner_uid=None,
-                                  vswitches=cluster.vswitches, tr_id=tr_id,
-                                  deps=(_tr_addr(region),), made=made)
-    att_b, att_b_id = _attachment(ctx, cbn, cen_id=cen_id, exists=exists, alias=registry.alias, owner_alias=owner,
-                                  region=registry.region, vpc_id=vpc_b,
-                                  vpc_owner_uid=ctx.uid(registry.alias) if cross_account else None,
-                                  vswitches=[registry.target_vswitch], tr_id=tr_id,
-                                  deps=tuple(b_deps), made=made)
-    changes += [*made, att_a, att_b]
+    attached = {}
+    for alias, vpc_id, vswitches in ((cluster.alias, cluster.vpc.id, cluster.vswitches),
+                                     (registry.alias, registry.target_vpc.id, [registry.target_vswitch])):
+        if vpc_id in attached:          # the cluster in B's own VPC: one attachment serves both
+            continue
+        deps = [_tr_addr(region)]
+        cross_account = ctx.uid(alias) != ctx.uid(owner)
+        if cross_account:
+            changes.append(_grant(ctx, alias, region, vpc_id, cen_id, exists, ctx.uid(owner)))
+            deps.append(f"{GRANT}.{vpc_id}")
+        att, att_id = _attachment(ctx, cbn, cen_id=cen_id, exists=exists, alias=alias, owner_alias=owner,
+                                  region=region, vpc_id=vpc_id, vpc_owner_uid=ctx.uid(alias) if cross_account else None,
+                                  vswitches=vswitches, tr_id=tr_id, deps=tuple(deps), made=made)
+        if att.action is Action.CREATE and alias == registry.alias and place.layout == cen_hub.HUB:
+            _refuse_second_cen(ctx, registry, vpc_id, cen_id)
+        attached[vpc_id] = (att, att_id)
+    att_a, att_a_id = attached[cluster.vpc.id]
+    att_b, att_b_id = attached[registry.target_vpc.id]
+    changes += [*made, *(a for a, _ in attached.values())]
     # Association and route learning, off by default, for every attachment (cen_tables.py).
-    changes += cen_tables.plan_links(ctx, alias=owner, region=region, key=cluster.vpc.id, attachment_id=att_a_id,
-                                     transit_router_id=tr_id, depends_on=(att_a.address,))
-    changes += cen_tables.plan_links(ctx, alias=owner, region=region, key=vpc_b, attachment_id=att_b_id,
-                                     transit_router_id=tr_id, depends_on=(att_b.address,))
-    route_deps = [att_a.address, att_b.address, link_change.address]
+    for vpc_id, (att, att_id) in attached.items():
+        changes += cen_tables.plan_links(ctx, alias=owner, region=region, key=vpc_id, attachment_id=att_id,
+                                         transit_router_id=tr_id, depends_on=(att.address,))
+    route_deps = tuple(dict.fromkeys([att_a.address, att_b.address, link_change.address]))
     for table in cluster.route_tables:
         for destination in route_destinations(ctx, registry):
             changes.append(plan_route(ctx, alias=cluster.alias, region=cluster.region, table_id=table,
                                       destination=destination, hop_type="Attachment", hop_id=att_a_id,
-                                      depends_on=tuple(route_deps), why="towards the registry endpoint"))
-    for cidr in cluster.vswitch_cidrs:
-        changes.append(plan_route(ctx, alias=registry.alias, region=registry.region,
-                                  table_id=registry.target_vswitch.route_table_id, destination=cidr,
-                                  hop_type="Attachment", hop_id=att_b_id, depends_on=tuple(route_deps),
-                                  why="return path to the cluster's vSwitch"))
+                                      depends_on=route_deps, why="towards the registry endpoint"))
+    if cluster.vpc.id != registry.target_vpc.id:
+        for cidr in cluster.vswitch_cidrs:
+            changes.append(plan_route(ctx, alias=registry.alias, region=registry.region,
+                                      table_id=registry.target_vswitch.route_table_id, destination=cidr,
+                                      hop_type="Attachment", hop_id=att_b_id, depends_on=route_deps,
+                                      why="return path to the cluster's vSwitch"))
     changes.extend(dns.plan_dns(ctx, cluster, registry, ip, depends_on=(link_change.address,)))
     return changes
 
 
-def _grant(ctx, registry, cen_id, exists: bool, owner_uid: str) -> Change:
-    vpc_b = registry.target_vpc.id
-    addr = f"{GRANT}.{vpc_b}"
+def _refuse_second_cen(ctx, registry, vpc_id: str, hub_id) -> None:
+    """B's VPC granted to another CEN (an older acrx's per-cluster CEN, or someone's) is likely
+    attached there, and a VPC is on one CEN only ([?] documented for AttachCenChildInstance:
+    InvalidOperation.ChildInstanceAlreadyAttached; the transit-router API's rule is not, and the
+    sandbox takes the same, stricter, reading). Stop before any write instead of half-way."""
     api = cbn_api(ctx, registry.alias, registry.region)
-    grants = ctx.memo(f"net:grants:{vpc_b}", lambda: api.grants_of_vpc(vpc_b, registry.region)) if exists else []
-    after = {"vpc_id": vpc_b, "cen_id": cen_id, "cen_owner_id": owner_uid}
+    grants = ctx.memo(f"net:grants:{vpc_id}", lambda: api.grants_of_vpc(vpc_id, registry.region))
+    other = next((g for g in grants if g.cen_id != hub_id), None)
+    if other is not None:
+        raise PreflightError(
+            f"the registry's VPC {vpc_id} is granted to CEN {other.cen_id} of account {other.cen_owner_id} (an older "
+            f"acrx made one CEN per cluster), so it cannot join the registry account's CEN hub: a VPC is on one CEN "
+            f"only", field="network.cen_id",
+            hint=f"set network.cen_id: {other.cen_id} to use that CEN (its account must be under accounts), or "
+                 f"`acrx destroy` the cluster set up with it first, then set both up again")
+
+
+def _grant(ctx, alias: str, region: str, vpc_id: str, cen_id, exists: bool, owner_uid: str) -> Change:
+    addr = f"{GRANT}.{vpc_id}"
+    api = cbn_api(ctx, alias, region)
+    grants = ctx.memo(f"net:grants:{vpc_id}", lambda: api.grants_of_vpc(vpc_id, region)) if exists else []
+    after = {"vpc_id": vpc_id, "cen_id": cen_id, "cen_owner_id": owner_uid}
     if any(g.cen_id == cen_id for g in grants):
-        return Change(addr, Action.NOOP, after, after, account=registry.alias, kind=GRANT,
-                      reason=f"{vpc_b} is granted to {cen_id}")
-    return Change(addr, Action.CREATE, None, after, account=registry.alias, kind=GRANT, depends_on=(CEN,),
+        return Change(addr, Action.NOOP, after, after, account=alias, kind=GRANT,
+                      reason=f"{vpc_id} is granted to {cen_id}")
+    return Change(addr, Action.CREATE, None, after, account=alias, kind=GRANT, depends_on=(CEN,),
                   reason="the CEN owner may attach a VPC of another account only once it is granted",
-                  data={"alias": registry.alias, "region": registry.region, "vpc_id": vpc_b, "cen_id": cen_id,
+                  data={"alias": alias, "region": region, "vpc_id": vpc_id, "cen_id": cen_id,
                         "cen_owner_id": owner_uid})
 
 

@@ -8,9 +8,9 @@ destroy after a mode switch (peering set up, config now `none`) still finds it:
     vpc.peering                the connection named acrx-<cluster id> and tagged acrx:managed
     vpc.zone_vswitch.<vpc>.<z> a vSwitch acrx made with --create-zone-vswitch (tagged), after the
                                attachments of its VPC (zone_vswitch.py)
-    cen.*                      the CEN named acrx-<cluster id> and tagged (or network.cen_id): its
-                               acrx- attachments, the grant of B's VPC (only to acrx's own CEN),
-                               its acrx- transit routers, then the CEN itself if it is acrx's
+    cen.*                      cen_destroy.py: this cluster's attachment to the registry account's
+                               hub (and its grant); the hub, its router and B's attachment only
+                               when no other VPC is attached; an older per-cluster CEN whole
     pvtz.*                     acrx's records in the VPC domain's zone while no other VPC is bound
                                to it; the binding, and the zone itself when tagged acrx:managed
     cr.acl.<cidr>              ACL entries with the comment acrx-managed, one after another
@@ -37,7 +37,7 @@ from acrx.steps import ownership
 from acrx.steps.network import destroy_handlers as calls
 from acrx.steps.network import zone_vswitch
 from acrx.steps.network.common import is_marked, marked_name, route_address
-from acrx.steps.network.discovery import cbn_api, cluster_net, cr_api, pvtz_api, registry_config, vpc_api, vpcpeer_api
+from acrx.steps.network.discovery import cluster_net, cr_api, pvtz_api, registry_config, vpc_api, vpcpeer_api
 
 KEEP = "keep"
 ENDPOINT = "cr.endpoint.internet"
@@ -160,78 +160,10 @@ def plan_peering(ctx, cluster, routes) -> list[Change]:
 
 
 def plan_cen(ctx, cluster, side, routes) -> list[Change]:
-    owner = cluster.alias
-    cbn = cbn_api(ctx, owner, cluster.region)
-    name = marked_name(ctx.config.cluster.id)
-    cens = [c for c in ctx.memo(f"net:cens:{name}", lambda: cbn.list_cens(name=name)) if is_marked(c.name, c.tags)]
-    configured = ctx.config.network.cen_id
-    if configured and all(c.id != configured for c in cens):
-        cen = ctx.memo(f"net:cen:{configured}", lambda: cbn.get_cen(configured))
-        cens += [cen] if cen is not None else []
-    changes: list[Change] = []
-    for cen in cens:
-        owned = cen.name == name and is_marked(tags=cen.tags)
-        changes += _plan_one_cen(ctx, cbn, cen, owned, owner, cluster, side, routes, many=len(cens) > 1)
-    return changes
+    """The CEN pieces: acrx.steps.network.cen_destroy (the hub is counted, not taken)."""
+    from acrx.steps.network import cen_destroy
 
-
-def _plan_one_cen(ctx, cbn, cen, owned, owner, cluster, side, routes, many) -> list[Change]:
-    sfx = f".{cen.id}" if many else ""
-    base = {"alias": owner, "region": cluster.region, "cen_id": cen.id}
-    changes: list[Change] = []
-    kept_children = False
-    attachment_of: dict[str, str] = {}      # transit router id -> addresses of its deleted attachments
-    deleted_by_tr: dict[str, list[str]] = {}
-    for att in cbn.vpc_attachments(cen.id) + [*cbn.peer_attachments(cen.id)]:
-        peer = bool(att.peer_transit_router_id)
-        address = (f"cen.peer_attachment{sfx}" if peer else f"cen.attachment.{att.vpc_id}{sfx}")
-        if address in attachment_of.values():
-            address = f"{address}.{att.id}"
-        before = {"attachment_id": att.id, "vpc_id": att.vpc_id, "status": att.status}
-        if not is_marked(att.name) or _blocked(routes, att.id):
-            why = ADOPTED if not is_marked(att.name) else "kept: routes acrx did not make still point at it"
-            changes.append(_keep(address, owner, why, before))
-            kept_children = True
-            continue
-        attachment_of[att.id] = address
-        deleted_by_tr.setdefault(att.transit_router_id, []).append(address)
-        if peer:
-            deleted_by_tr.setdefault(att.peer_transit_router_id, []).append(address)
-        changes.append(_delete(address, owner, calls.KIND_ATTACHMENT, {**base, "attachment_id": att.id, "peer": peer},
-                               before=before, depends_on=[c.address for c in _pointing_at(routes, att.id)]))
-    reg = side["reg"]
-    if owned and ctx.uid(reg.account) != ctx.uid(owner):
-        b_api = cbn_api(ctx, reg.account, reg.region)
-        for link in side["links"]:
-            if any(g.cen_id == cen.id for g in b_api.grants_of_vpc(link.vpc_id, reg.region)):
-                deps = [a for a in attachment_of.values() if a.startswith(f"cen.attachment.{link.vpc_id}")]
-                changes.append(_delete(f"cen.grant.{link.vpc_id}{sfx}", reg.account, calls.KIND_GRANT, {
-                    "alias": reg.account, "region": reg.region, "vpc_id": link.vpc_id, "cen_id": cen.id,
-                    "cen_owner_id": ctx.uid(owner)}, depends_on=deps,
-                    reason="the grant of B's VPC to acrx's CEN, which is deleted"))
-    routers = []
-    for tr in cbn.transit_routers(cen.id):
-        address = f"cen.transit_router.{tr.region}{sfx}"
-        before = {"transit_router_id": tr.id, "region": tr.region}
-        if not is_marked(tr.name):
-            changes.append(_keep(address, owner, ADOPTED, before))
-            kept_children = True
-            continue
-        routers.append(address)
-        changes.append(_delete(address, owner, calls.KIND_ROUTER, {**base, "region": tr.region, "transit_router_id": tr.id},
-                               before=before, depends_on=deleted_by_tr.get(tr.id, [])))
-    before = {"cen_id": cen.id, "name": cen.name}
-    if not owned:
-        changes.append(_keep(f"cen.instance{sfx}", owner, "adopted, kept: network.cen_id names a CEN acrx did not "
-                                                          "create; only acrx's attachments in it go", before))
-    elif kept_children:
-        changes.append(_keep(f"cen.instance{sfx}", owner, "kept: it still holds attachments or transit routers "
-                                                          "acrx did not make", before))
-    else:
-        grants = [c.address for c in changes if c.kind == calls.KIND_GRANT]
-        changes.append(_delete(f"cen.instance{sfx}", owner, calls.KIND_CEN, base, before=before,
-                               depends_on=routers + list(attachment_of.values()) + grants))
-    return changes
+    return cen_destroy.plan_cen(ctx, cluster, side, routes)
 
 
 def plan_dns(ctx, cluster, side) -> list[Change]:

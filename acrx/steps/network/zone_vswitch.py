@@ -93,7 +93,8 @@ def apply_create(ctx, change, actx) -> dict:
 def plan_destroy(ctx, vpcs, cen: list[Change]) -> list[Change]:
     """`cen` (destroy's CEN changes) with acrx's zone vSwitches in `vpcs` ((alias, region, vpc_id)
     each): deleted after the VPC's attachments and before the CEN, so a destroy that stops half-way
-    still finds the CEN and looks again; kept while an attachment acrx keeps (adopted) may map it."""
+    still finds the CEN and looks again; kept while an attachment acrx keeps (adopted, or the hub's
+    attachment of B's VPC that other clusters still use) may map it."""
     changes = []
     for alias, region, vpc_id in dict.fromkeys(vpcs):
         api = vpc_api(ctx, alias, region)
@@ -105,7 +106,7 @@ def plan_destroy(ctx, vpcs, cen: list[Change]) -> list[Change]:
             attachments = [c for c in cen if c.address.startswith(f"cen.attachment.{vpc_id}")]
             if any(c.is_noop for c in attachments):
                 changes.append(Change(addr, Action.NOOP, before, before, account=alias, kind="keep",
-                                      reason="kept: an attachment acrx did not make may still map it"))
+                                      reason=f"kept: the attachment of {vpc_id} that may map it stays"))
                 continue
             changes.append(Change(addr, Action.DELETE, before, None, account=alias, kind=DELETE_KIND,
                                   depends_on=tuple(c.address for c in attachments), reason="created by acrx",

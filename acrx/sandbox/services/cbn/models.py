@@ -3,8 +3,10 @@
 Central API: one Backend per account (GLOBAL). Cross-account rules:
 - GrantInstanceToTransitRouter is run by the VPC OWNER; the grant lives in its backend.
 - CreateTransitRouterVpcAttachment is run by the CEN owner; a VPC of another account needs that
-  grant first. [?] the cloud's "not granted" code is unknown (Part 2 §7): we answer
+  grant first (either direction: the registry's hub attaching a cluster's VPC, or a cluster's CEN
+  attaching the registry's). [?] the cloud's "not granted" code is unknown (Part 2 §7): we answer
   `Forbidden.InstanceNotGranted` (403-like semantics, HTTP 400 as CBN errors are).
+- A VPC is attached to one CEN at most ([?] the stricter reading, see create_vpc_attachment).
 Routing model: a transit router forwards only by the route table an attachment is associated
 with, to what is propagated into it (trtables.py, with its sources); nothing else is stored.
 Slow ops: "cen_attachment" (VPC attachments) and "cen_peer_attachment" (Attaching -> Attached);
@@ -23,6 +25,7 @@ from acrx.sandbox.services.vpc.shared import TagStore
 ATTACH_SECONDS = 30
 PEER_ATTACH_SECONDS = 60
 NOT_GRANTED = "Forbidden.InstanceNotGranted"   # [?] real code unknown
+ALREADY_ATTACHED = "InvalidOperation.ChildInstanceAlreadyAttached"   # borrowed: see create_vpc_attachment
 
 
 @dataclass
@@ -252,6 +255,14 @@ class Backend:
                                         f"{tr.cen_id} (GrantInstanceToTransitRouter by the VPC owner).", 400)
         if any(a.vpc_id == vpc_id and a.cen_id == tr.cen_id for a in all_attachments(self.world)):
             raise ApiError("Forbidden.AttachmentExist", f"The VPC {vpc_id} is already attached to {tr.cen_id}.", 400)
+        elsewhere = next((a for a in attachments_of_vpc(self.world, vpc_id) if a.cen_id != tr.cen_id), None)
+        if elsewhere is not None:
+            # One CEN per VPC: AttachCenChildInstance documents InvalidOperation.ChildInstanceAlreadyAttached
+            # (HTTP 409, "the child-instance has already been attached to another CEN"; CEN API reference,
+            # doc-detail/65902). [?] Whether CreateTransitRouterVpcAttachment keeps that rule, and with which
+            # code, is not documented: the stricter reading, with that code borrowed.
+            raise ApiError(ALREADY_ATTACHED, f"Operation is invalid because the child-instance {vpc_id} has already "
+                                             f"been attached to another CEN ({elsewhere.cen_id}).", 409)
         if not zone_mappings:
             raise missing_parameter("ZoneMappings")
         if len(zone_mappings) > 10:
