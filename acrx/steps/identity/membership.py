@@ -177,7 +177,15 @@ def _acrx_switched_endpoint(ctx) -> bool:
     said = parse(text, config.cluster.id)
     if said is not None and said.endpoint:
         return True
-    return ownership.recorded(ctx, ownership.endpoint_record(registry.instance.id)) is not None
+    from acrx.errors import AcrxError
+    from acrx.kube.errors import KubeError
+
+    try:
+        return ownership.recorded(ctx, ownership.endpoint_record(registry.instance.id)) is not None
+    except (AcrxError, KubeError, RuntimeError):
+        # The cluster cannot be read (a plan without cluster access): claim nothing. The stricter
+        # side: the endpoint then stays on rather than being switched off on a guess.
+        return False
 
 
 # -- reading --------------------------------------------------------------------------------------
