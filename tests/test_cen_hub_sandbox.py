@@ -225,3 +225,28 @@ def test_an_older_per_cluster_cen_is_kept_for_setup_and_removed_by_destroy(run_c
     result = acrx("destroy", "--yes", "-f", second)
     assert result.exit_code == 0, result.stderr[-3000:]
     _nothing_left(_read_back(sandbox))
+
+
+def test_a_destroy_stopped_after_the_attachment_still_revokes_the_grant(run_cli, two):
+    """The cluster's attachment gone, its grant to the hub left (a destroy that stopped between
+    the two): destroy run again revokes it."""
+    from alibabacloud_cbn20170912 import models as m
+
+    sandbox, directory = two
+    first, second = _single_configs(sandbox, directory)
+    c1, c2 = sandbox.seeded.clusters
+    for path in (first, second):
+        result = run_cli("--sandbox", directory, "setup", "--yes", "--no-verify", "-f", path)
+        assert result.exit_code == 0, result.stderr[-3000:]
+    cen_id = _assert_one_hub(sandbox, _read_back(sandbox), [c1.vpc_id, c2.vpc_id])
+    result = run_cli("--sandbox", directory, "destroy", "--yes", "-f", first)
+    assert result.exit_code == 0, result.stderr[-3000:]
+    # put back the state of a destroy stopped after the attachment: the grant again, no attachment
+    _cbn(sandbox, c1.account_alias).grant_instance_to_transit_router(m.GrantInstanceToTransitRouterRequest(
+        cen_id=cen_id, cen_owner_id=int(sandbox.seeded.account_b), instance_id=c1.vpc_id, instance_type="VPC",
+        region_id=c1.region, order_type="PayByCenOwner"))
+    assert _read_back(sandbox)["grants"][c1.vpc_id]
+    result = run_cli("--sandbox", directory, "destroy", "--yes", "-f", first)
+    assert result.exit_code == 0, result.stderr[-3000:]
+    assert _read_back(sandbox)["grants"][c1.vpc_id] == []
+    _assert_one_hub(sandbox, _read_back(sandbox), [c2.vpc_id])

@@ -85,6 +85,7 @@ def _plan_shared(ctx, place, cluster, side, routes, sfx: str) -> list[Change]:
     users: list[str] = []          # what keeps the shared pieces: other VPCs' attachments, kept ones
     deleted: dict[str, list[str]] = {}      # transit router id -> addresses of its deleted attachments
     grants: list[str] = []
+    mine: list[str] = []
     for att in [a for a in atts if a.vpc_id == cluster.vpc.id]:
         address = _attachment_address(att, sfx)
         before = {"attachment_id": att.id, "vpc_id": att.vpc_id, "status": att.status}
@@ -94,9 +95,12 @@ def _plan_shared(ctx, place, cluster, side, routes, sfx: str) -> list[Change]:
             continue
         changes.append(_delete_attachment(place, att, region, address, routes))
         deleted.setdefault(att.transit_router_id, []).append(address)
-        if place.layout == cen_hub.HUB and ctx.uid(cluster.alias) != ctx.uid(owner):
-            grants += _revoke(ctx, cluster.alias, region, att.vpc_id, cen.id, ctx.uid(owner), [address], sfx,
-                              changes, "the grant of the cluster's VPC to the hub, whose attachment goes")
+        mine.append(address)
+    if place.layout == cen_hub.HUB and not users and (mine or ctx.config.network.mode == "cen") \
+            and ctx.uid(cluster.alias) != ctx.uid(owner):
+        # also when a cen cluster's attachment is gone already (a destroy stopped between the two)
+        grants += _revoke(ctx, cluster.alias, region, cluster.vpc.id, cen.id, ctx.uid(owner), mine, sfx,
+                          changes, "the grant of the cluster's VPC to the hub, whose attachment goes")
     for att in atts:
         if att.vpc_id != cluster.vpc.id and att.vpc_id not in b_vpcs:
             users.append(f"{att.vpc_id} (account {att.vpc_owner_id or owner})")
