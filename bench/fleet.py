@@ -1,7 +1,9 @@
 """Issue 16: a fleet on the sandbox's fleet scenario, at a per-call latency (default 50 ms) with
 the per-account, per-API QPS limits on.
 
-    python bench/fleet.py --clusters 1,10,50,100 [--accounts 3] [--latency 0.05] [--parallelism 8]
+    python bench/fleet.py --clusters 1,10,50,100 [--accounts 3] [--latency 0.05] [--parallelism N]
+
+(--parallelism: the CLI's default, acrx.cli.fleet_defaults.DEFAULT_PARALLELISM, unless given.)
 
 For each size, in a fresh process holding the sandbox: a full `acrx fleet setup --yes
 --no-verify`, then a no-change `acrx fleet plan`, each run as a child process (the CLI as a user
@@ -24,7 +26,7 @@ import time
 from pathlib import Path
 
 
-def one(clusters: int, accounts: int, latency: float, parallelism: int) -> dict:
+def one(clusters: int, accounts: int, latency: float, parallelism: int | None) -> dict:
     """The sandbox in this process; acrx as a child process, as a user runs it, so that its peak
     RSS (os.wait4) is acrx's alone."""
     from acrx.sandbox.fleet import FleetSandbox
@@ -41,8 +43,9 @@ def one(clusters: int, accounts: int, latency: float, parallelism: int) -> dict:
             for name, args in (("setup", ["setup", "--yes", "--no-verify"]), ("plan", ["plan", "--detailed-exitcode"])):
                 mark = sandbox.world.calls.mark()
                 started = time.monotonic()
+                pool = ["--parallelism", str(parallelism)] if parallelism else []
                 proc = subprocess.Popen([sys.executable, "-m", "acrx", "--sandbox", str(state), "fleet", *args,
-                                         "--parallelism", str(parallelism), "-f", str(state / "acrx.yaml")],
+                                         *pool, "-f", str(state / "acrx.yaml")],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
                 _, status, usage = os.wait4(proc.pid, 0)
                 wall = time.monotonic() - started
@@ -63,7 +66,7 @@ def main() -> int:
     parser.add_argument("--clusters", default="1,10,50,100")
     parser.add_argument("--accounts", type=int, default=3)
     parser.add_argument("--latency", type=float, default=0.05)
-    parser.add_argument("--parallelism", type=int, default=8)
+    parser.add_argument("--parallelism", type=int, default=None, help="default: the CLI's")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one is not None:
@@ -72,15 +75,19 @@ def main() -> int:
     sizes = [int(n) for n in args.clusters.split(",")]
     rows = []
     for n in sizes:
+        pool = ["--parallelism", str(args.parallelism)] if args.parallelism else []
         proc = subprocess.run([sys.executable, __file__, "--one", str(n), "--accounts", str(args.accounts),
-                               "--latency", str(args.latency), "--parallelism", str(args.parallelism)],
+                               "--latency", str(args.latency), *pool],
                               capture_output=True, text=True)
         if proc.returncode != 0:
             print(proc.stderr, file=sys.stderr)
             return 1
         rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
     base = {k: rows[0][k]["wall_s"] for k in ("setup", "plan")} if sizes[0] == 1 else None
-    print(f"latency {args.latency * 1000:.0f} ms per call, QPS limits on, parallelism {args.parallelism}, "
+    from acrx.cli.fleet_defaults import DEFAULT_PARALLELISM
+
+    print(f"latency {args.latency * 1000:.0f} ms per call, QPS limits on, "
+          f"parallelism {args.parallelism or DEFAULT_PARALLELISM}, "
           f"up to {args.accounts} cluster accounts")
     print(f"{'clusters':>8} {'run':>5} {'exit':>4} {'wall s':>8} {'calls':>6} {'reads':>6} {'calls/cl':>8} "
           f"{'x 1-cl':>7} {'throttled':>9} {'acrx RSS MB':>11} {'sandbox RSS MB':>14}")

@@ -2,10 +2,15 @@
 
 A plan reads each live thing once: readers go through `ctx.memo(key, fn)`. Handlers call
 `ctx.forget(prefix)` after a write so a later read in the same run sees the new state.
+
+Reads that do not depend on each other overlap (issue 16): `ctx.prefetch({key: read})` runs them
+side by side into the memo, so the planner code that follows, written in sequence, finds its
+answers there (acrx.steps.prefetch).
 """
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -13,6 +18,9 @@ from typing import Any, Callable
 from acrx.steps.outputs import Outputs
 
 CLUSTER_NOT_FOUND_CODES = ("ErrorClusterNotFound",)
+# Warnings of work run side by side are held here and said afterwards in the order of the work
+# (acrx.steps.setup: preflights planned concurrently warn in the order of the steps).
+HELD_WARNINGS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("acrx_held_warnings", default=None)
 
 
 @dataclass(frozen=True)
@@ -38,14 +46,17 @@ class StepContext:
         self.warnings: list[str] = []
         self._memo: dict[str, Any] = {}
         self._key_locks: dict[str, threading.Lock] = {}
+        self._failed: dict[str, BaseException] = {}   # a prefetched read's error, for its reader
         self._lock = threading.RLock()
+        self._kube_lock = threading.Lock()   # not self._lock: every memo() would wait for the kubeconfig
         self._kube_factory = kube_factory
         self._kube = None
         self.outputs = Outputs()   # typed values a plan hands to later steps (acrx.steps.outputs)
 
     # -- memoised reads -------------------------------------------------------------------
-    def memo(self, key: str, read: Callable[[], Any]) -> Any:
-        """`read()` once per run and key, even when steps are planned on several threads."""
+    def memo(self, key: str, read: Callable[[], Any], *, keep_error: bool = False) -> Any:
+        """`read()` once per run and key, even when steps are planned on several threads.
+        keep_error (prefetch): an error is kept for the next reader of `key` instead of raised."""
         with self._lock:
             if key in self._memo:
                 return self._memo[key]
@@ -54,17 +65,58 @@ class StepContext:
             with self._lock:
                 if key in self._memo:
                     return self._memo[key]
-            value = read()
+                failed = self._failed.pop(key, None)
+            if failed is not None:
+                # A prefetch read this key and failed: the error surfaces here, where the planner
+                # reads it in sequence, once (a read after that tries again, as without prefetch).
+                raise failed.with_traceback(None)
+            try:
+                value = read()
+            except Exception as error:
+                if not keep_error:
+                    raise
+                with self._lock:   # under the key's lock: a reader waiting for it finds the error
+                    self._failed[key] = error
+                return None
             with self._lock:
                 return self._memo.setdefault(key, value)
+
+    def known(self, key: str) -> bool:
+        with self._lock:
+            return key in self._memo or key in self._failed
+
+    def prefetch(self, reads: dict[str, Callable[[], Any]]) -> None:
+        """Read `reads` (memo key -> read) side by side into the memo; see acrx.steps.prefetch."""
+        from acrx.steps.prefetch import prefetch
+
+        prefetch(self, reads)
+
+    def parallel(self, reads: list[Callable[[], Any]]) -> list[Any]:
+        """Call independent reads side by side; their answers in order, or the first one's error."""
+        from acrx.steps.prefetch import parallel
+
+        return parallel(reads)
+
+    def outcomes(self, reads: list[Callable[[], Any]]) -> list[Any]:
+        """Call independent reads side by side; an Outcome each, whose get() answers or raises,
+        for callers that check answers in an order of their own (acrx.steps.prefetch)."""
+        from acrx.steps.prefetch import outcomes
+
+        return outcomes(reads)
 
     def forget(self, prefix: str = "") -> None:
         with self._lock:
             for key in [k for k in self._memo if k.startswith(prefix)]:
                 del self._memo[key]
+            for key in [k for k in self._failed if k.startswith(prefix)]:
+                del self._failed[key]
 
     # -- notes for the user (stderr) ------------------------------------------------------
     def warn(self, message: str) -> None:
+        held = HELD_WARNINGS.get()
+        if held is not None:
+            held.append(message)
+            return
         with self._lock:
             if message in self.warnings:
                 return
@@ -75,6 +127,13 @@ class StepContext:
     # -- common facts ---------------------------------------------------------------------
     def uid(self, alias: str) -> str:
         return self.memo(f"uid:{alias}", lambda: self.session.uid(alias))
+
+    def instance(self, registry):
+        """The registry's ACR instance (CR GetInstance, None when missing), read once a run for
+        every step that needs it (identity, network, addon)."""
+        key = f"cr:{registry.account}:{registry.region}:instance:{registry.instance_id}"
+        return self.memo(key, lambda: self.session.account(registry.account).cr_api(registry.region)
+                         .get_instance(registry.instance_id))
 
     @property
     def cluster_alias(self) -> str:
@@ -110,7 +169,7 @@ class StepContext:
 
     def kube(self):
         """The cluster's Kubernetes client, built on first use (kubeconfig from CS or --kubeconfig)."""
-        with self._lock:
+        with self._kube_lock:
             if self._kube is None:
                 if self._kube_factory is None:
                     raise RuntimeError("no Kubernetes access configured for this run")

@@ -31,8 +31,7 @@ def plan_setup(ctx: StepContext, steps: Iterable[Step]) -> Plan:
     from concurrent.futures import ThreadPoolExecutor
 
     steps = list(steps)
-    for step in steps:
-        step.preflight(ctx)
+    preflight_all(ctx, steps)
     ctx.outputs.clear()   # this plan's outputs only
 
     def plan_one(step: Step) -> list[Change]:
@@ -54,6 +53,41 @@ def plan_setup(ctx: StepContext, steps: Iterable[Step]) -> Plan:
             by_stage[step.name] = plan_one(step)
     by_stage = {step.name: by_stage[step.name] for step in steps}   # the declared order, always
     return Plan(order_stages(by_stage, STAGE_AFTER), meta=plan_meta(ctx, steps))
+
+
+def preflight_all(ctx: StepContext, steps: list[Step]) -> None:
+    """Every step's preflight, side by side (they only read, and need nothing from each other) and
+    alongside the warm-up of the planners' own reads (acrx.steps.warmup). What a user sees is what
+    the preflights in sequence would show: each step's warnings in step order, then the first
+    step's error; the warnings of steps after it are dropped, as they would never have run."""
+    from acrx.steps import warmup
+    from acrx.steps.context import HELD_WARNINGS
+
+    def held(step: Step):
+        said: list[str] = []
+        HELD_WARNINGS.set(said)   # this worker's own context (acrx.steps.prefetch copies one)
+        try:
+            step.preflight(ctx)
+        except Exception as error:
+            return said, error
+        return said, None
+
+    def warm():
+        said: list[str] = []
+        HELD_WARNINGS.set(said)   # a shared reader's warning, said after the preflights'
+        network = next((getattr(s, "mode", None) for s in steps if s.name == "network"), None)
+        warmup.warm(ctx, {step.name for step in steps}, network)
+        return said
+
+    *results, warmed = ctx.outcomes([*[lambda s=s: held(s) for s in steps], warm])
+    for result in results:
+        said, error = result.get()
+        for message in said:
+            ctx.warn(message)
+        if error is not None:
+            raise error.with_traceback(None)
+    for message in warmed.get():
+        ctx.warn(message)
 
 
 def order_stages(by_stage: dict[str, list[Change]], after: dict[str, tuple[str, ...]]) -> list[Change]:

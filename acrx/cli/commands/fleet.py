@@ -13,6 +13,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
+from acrx.cli.fleet_defaults import DEFAULT_PARALLELISM
 from acrx.cli.options import DEFAULT_FILE, FileOpt, OutputOpt, YesOpt, check_output
 from acrx.cli.root import app, app_context
 
@@ -101,7 +102,7 @@ def _options(allow_any_source: bool = False):
 
 @fleet_app.command("plan")
 def plan(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, cluster: ClusterOpt = None, selector: SelectorOpt = None,
-         shard: ShardOpt = None, shared_only: SharedOnlyOpt = False, parallelism: ParallelismOpt = 8,
+         shard: ShardOpt = None, shared_only: SharedOnlyOpt = False, parallelism: ParallelismOpt = DEFAULT_PARALLELISM,
          output: OutputOpt = "table", fail_fast: FailFastOpt = False,
          detailed_exitcode: Annotated[bool, typer.Option(
              "--detailed-exitcode", help="Exit 0 with no changes, 3 with changes pending.")] = False) -> int:
@@ -117,7 +118,7 @@ def plan(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, cluster: ClusterOpt =
 
 @fleet_app.command("setup")
 def setup(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, cluster: ClusterOpt = None, selector: SelectorOpt = None,
-          shard: ShardOpt = None, shared_only: SharedOnlyOpt = False, parallelism: ParallelismOpt = 8,
+          shard: ShardOpt = None, shared_only: SharedOnlyOpt = False, parallelism: ParallelismOpt = DEFAULT_PARALLELISM,
           yes: YesOpt = False, output: OutputOpt = "table", fail_fast: FailFastOpt = False,
           no_verify: Annotated[bool, typer.Option("--no-verify", help="Do not verify the clusters afterwards.")] = False
           ) -> int:
@@ -133,7 +134,7 @@ def setup(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, cluster: ClusterOpt 
 
 @fleet_app.command("verify")
 def verify(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, cluster: ClusterOpt = None, selector: SelectorOpt = None,
-           shard: ShardOpt = None, parallelism: ParallelismOpt = 8, output: OutputOpt = "table",
+           shard: ShardOpt = None, parallelism: ParallelismOpt = DEFAULT_PARALLELISM, output: OutputOpt = "table",
            fail_fast: FailFastOpt = False,
            timeout: Annotated[Optional[str], typer.Option("--timeout", help="How long each pull may take.")] = None,
            keep: Annotated[bool, typer.Option("--keep", help="Leave the acrx-verify Deployments in place.")] = False
@@ -149,7 +150,7 @@ def verify(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, cluster: ClusterOpt
 
 @fleet_app.command("destroy")
 def destroy(ctx: typer.Context, file: FileOpt = DEFAULT_FILE, cluster: ClusterOpt = None,
-            selector: SelectorOpt = None, shard: ShardOpt = None, parallelism: ParallelismOpt = 8,
+            selector: SelectorOpt = None, shard: ShardOpt = None, parallelism: ParallelismOpt = DEFAULT_PARALLELISM,
             yes: YesOpt = False, output: OutputOpt = "table", fail_fast: FailFastOpt = False,
             dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only; delete nothing.")] = False) -> int:
     """Remove what acrx made for the selected clusters; shared resources stay while another cluster uses them."""
@@ -190,7 +191,7 @@ def plan_fleet_file(ctx, file: Path, overrides: dict, output: str, detailed_exit
 
     actx, fleet, chosen = _fleet(ctx, file, (), (), None, overrides)
     return fleet_plan(actx, fleet, chosen, _options(bool(overrides.get("network.allow_any_source"))),
-                      parallelism=8, output=output, shared_only=False, sharded=False, fail_fast=False,
+                      parallelism=DEFAULT_PARALLELISM, output=output, shared_only=False, sharded=False, fail_fast=False,
                       detailed_exitcode=detailed_exitcode)
 
 
@@ -199,5 +200,5 @@ def verify_fleet_file(ctx, file: Path, overrides: dict, output: str, timeout, ke
     from acrx.cli.fleet_runs import fleet_verify
 
     actx, _, chosen = _fleet(ctx, file, (), (), None, overrides)
-    return fleet_verify(actx, chosen.members, parallelism=8, output=output, fail_fast=False, timeout=timeout,
-                        keep=keep, config_file=str(file))
+    return fleet_verify(actx, chosen.members, parallelism=DEFAULT_PARALLELISM, output=output, fail_fast=False,
+                        timeout=timeout, keep=keep, config_file=str(file))

@@ -21,11 +21,7 @@ def registry_domains(ctx, index: int) -> list[str]:
         return list(reg.domains)
     name = reg.instance_name
     if not name:
-        def read():
-            api = ctx.session.account(reg.account).cr_api(reg.region)
-            return api.get_instance(reg.instance_id)
-
-        instance = ctx.memo(f"cr:instance:{reg.region}:{reg.instance_id}", read)
+        instance = ctx.instance(reg)   # the one read of the instance the other steps share
         if instance is None:
             raise PreflightError(f"ACR instance {reg.instance_id} does not exist in {reg.region} "
                                  f"(account {reg.account})", hint="check registries[].instance_id and region")

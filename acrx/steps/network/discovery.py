@@ -105,46 +105,76 @@ def registry_config(ctx):
 
 
 # -- the cluster's side -----------------------------------------------------------------------
+def vpc(ctx, alias: str, region: str, vpc_id: str):
+    """A VPC (DescribeVpcAttribute), read once a run under the key the other network readers use."""
+    return ctx.memo(f"net:vpc:{alias}:{region}:{vpc_id}", lambda: vpc_api(ctx, alias, region).get_vpc(vpc_id))
+
+
+def routes(ctx, alias: str, region: str, table_id: str):
+    """Every entry of a route table, read once a run (plan_route and the egress both use it)."""
+    return ctx.memo(f"net:routes:{alias}:{region}:{table_id}",
+                    lambda: vpc_api(ctx, alias, region).route_entries(table_id))
+
+
 def cluster_net(ctx) -> ClusterNet:
     return ctx.memo("net:cluster", lambda: _read_cluster(ctx))
 
 
+def cluster_vpc_id(ctx) -> str:
+    """The cluster's VPC: from the network reading when it is done, else from the cluster's
+    detail, which comes a round of reads before it (for planners that read ahead)."""
+    if ctx.known("net:cluster"):
+        return cluster_net(ctx).vpc.id
+    return ctx.cluster().vpc_id
+
+
+def both_sides(ctx) -> tuple[ClusterNet, "RegistryNet"]:
+    """The cluster's side and the registry's, read side by side (they need nothing from each
+    other); errors as in sequence: the cluster's first."""
+    cluster, registry = ctx.parallel([lambda: cluster_net(ctx), lambda: registry_net(ctx)])
+    return cluster, registry
+
+
 def _read_cluster(ctx) -> ClusterNet:
-    cluster = ctx.cluster()
     alias, region = ctx.config.cluster.account, ctx.config.cluster.region
     api = vpc_api(ctx, alias, region)
-    vpc = api.get_vpc(cluster.vpc_id)
-    if vpc is None:
-        raise PreflightError(f"the cluster's VPC {cluster.vpc_id} was not found in {region}", field="cluster.id")
     # DescribeClusterDetail's vswitch_ids are the control plane's (the SDK model says so); the nodes,
     # which pull, sit in the node pools' vSwitches (DescribeClusterNodePools scaling_group.vswitch_ids)
-    # with their own route tables and SNAT. acrx uses the union of both.
-    pools = ctx.memo("cs:nodepool_vswitches", lambda: ctx.cs().node_pool_vswitch_ids(ctx.config.cluster.id))
-    vswitches = []
-    for vswitch_id in dict.fromkeys([*cluster.vswitch_ids, *pools]):
-        vswitch = api.get_vswitch(vswitch_id)
-        if vswitch is not None:
-            vswitches.append(vswitch)
+    # with their own route tables and SNAT. acrx uses the union of both. Reads in rounds: each round's
+    # reads need only the answers of the rounds before it.
+    cluster, pools = ctx.parallel([ctx.cluster, lambda: ctx.memo(
+        "cs:nodepool_vswitches", lambda: ctx.cs().node_pool_vswitch_ids(ctx.config.cluster.id))])
+    ids = list(dict.fromkeys([*cluster.vswitch_ids, *pools]))
+    the_vpc, nats, *found = ctx.outcomes([lambda: vpc(ctx, alias, region, cluster.vpc_id),
+                                          lambda: api.nat_gateways(cluster.vpc_id),
+                                          *[lambda v=v: api.get_vswitch(v) for v in ids]])
+    if the_vpc.get() is None:
+        raise PreflightError(f"the cluster's VPC {cluster.vpc_id} was not found in {region}", field="cluster.id")
+    vswitches = [v for v in (o.get() for o in found) if v is not None]
     if not vswitches:
         raise PreflightError(f"none of the cluster's vSwitches ({', '.join(cluster.vswitch_ids) or 'none'}) "
                              "could be read", field="cluster.id")
-    return ClusterNet(alias, region, vpc, tuple(vswitches), tuple(_egress_ips(api, vpc.id, vswitches)))
+    return ClusterNet(alias, region, the_vpc.get(), tuple(vswitches),
+                      tuple(_egress_ips(ctx, api, nats.get(), vswitches)))
 
 
-def _egress_ips(api, vpc_id: str, vswitches) -> list[str]:
+def _egress_ips(ctx, api, nats, vswitches) -> list[str]:
     """SNAT EIPs covering each vSwitch whose route table sends 0.0.0.0/0 to a NAT gateway."""
-    nat_ids = {n.id for n in api.nat_gateways(vpc_id)}
-    snat: dict[str, list] = {}
+    nat_ids = {n.id for n in nats}
+    alias, region = ctx.config.cluster.account, ctx.config.cluster.region
+    tables = list(dict.fromkeys(v.route_table_id for v in vswitches))
+    ctx.prefetch({f"net:routes:{alias}:{region}:{t}": lambda t=t: api.route_entries(t) for t in tables})
+    hops: dict[str, str] = {}   # vSwitch -> the NAT gateway its default route leaves through
+    for vswitch in vswitches:
+        default = [e for e in routes(ctx, alias, region, vswitch.route_table_id) if e.destination == "0.0.0.0/0"]
+        nat_id = next((e.next_hop_id for e in default if e.next_hop_type == "NatGateway"), None)
+        if nat_id is not None and nat_id in nat_ids:
+            hops[vswitch.id] = nat_id
+    nat_list = list(dict.fromkeys(hops.values()))
+    snat = dict(zip(nat_list, ctx.parallel([lambda n=n: api.snat_entries(n) for n in nat_list])))
     ips: list[str] = []
     for vswitch in vswitches:
-        default = [e for e in api.route_entries(vswitch.route_table_id, destination="0.0.0.0/0")
-                   if e.destination == "0.0.0.0/0"]
-        nat_id = next((e.next_hop_id for e in default if e.next_hop_type == "NatGateway"), None)
-        if nat_id is None or nat_id not in nat_ids:
-            continue
-        if nat_id not in snat:
-            snat[nat_id] = api.snat_entries(nat_id)
-        for entry in snat[nat_id]:
+        for entry in snat.get(hops.get(vswitch.id, ""), ()):
             if entry.source_vswitch_id == vswitch.id or _covers(entry.source_cidr, vswitch.cidr):
                 for ip in entry.snat_ip.split(","):    # one entry may list several EIPs
                     if ip.strip() and ip.strip() not in ips:
@@ -167,34 +197,46 @@ def registry_net(ctx) -> RegistryNet:
 def _read_registry(ctx) -> RegistryNet:
     reg = registry_config(ctx)
     cr = cr_api(ctx, reg.account, reg.region)
-    instance = cr.get_instance(reg.instance_id)
+    instance, endpoints, endpoint = ctx.outcomes([lambda: ctx.instance(reg),
+                                                 lambda: cr.list_endpoints(reg.instance_id),
+                                                 lambda: cr.get_vpc_endpoint(reg.instance_id)])
+    instance = instance.get()
     if instance is None:
         raise PreflightError(f"instance {reg.instance_id} was not found in {reg.region}", field="registries")
-    internet = next((e for e in cr.list_endpoints(reg.instance_id) if e.type == "internet"), None)
-    endpoint = cr.get_vpc_endpoint(reg.instance_id)
+    internet = next((e for e in endpoints.get() if e.type == "internet"), None)
+    endpoint = endpoint.get()
     api = vpc_api(ctx, reg.account, reg.region)
-    linked = tuple(LinkedVpcInfo(link, api.get_vpc(link.vpc_id)) for link in endpoint.linked_vpcs)
+    net = ctx.config.network
+    wanted = None
+    if net.mode in ("peering", "cen", "none"):
+        wanted = net.registry_vpc_id
+        if wanted is None:
+            usable = [link for link in endpoint.linked_vpcs if link.status.upper() != "CREATE_FAILED"]
+            if usable:
+                wanted = usable[0].vpc_id
+    target_link = next((link for link in endpoint.linked_vpcs if link.vpc_id == wanted), None) if wanted else None
+    vswitch_id = (target_link.vswitch_id if target_link else net.registry_vswitch_id) if wanted else None
+    # the linked VPCs, the target VPC and (when known already) its vSwitch: one round
+    vpc_ids = list(dict.fromkeys([*(link.vpc_id for link in endpoint.linked_vpcs), *([wanted] if wanted else [])]))
+    vpcs = {f"net:vpc:{reg.account}:{reg.region}:{v}": lambda v=v: api.get_vpc(v) for v in vpc_ids}
+    fetched, vswitch_read = ctx.outcomes([lambda: ctx.prefetch(vpcs),
+                                          lambda: api.get_vswitch(vswitch_id) if vswitch_id else None])
+    fetched.get()   # the VPCs' own errors wait in the memo for vpc() below
+    linked = tuple(LinkedVpcInfo(link, vpc(ctx, reg.account, reg.region, link.vpc_id)) for link in endpoint.linked_vpcs)
     name = reg.instance_name or instance.name
     vpc_domain = next((d for d in endpoint.domains if "-registry-vpc." in d),
                       facts.registry_vpc_domain(name, reg.region))
     public_domain = facts.registry_domain(name, reg.region)
-    net = ctx.config.network
-    target_vpc = target_vswitch = target_link = None
-    if net.mode in ("peering", "cen", "none"):
-        wanted = net.registry_vpc_id
-        if wanted is None:
-            usable = [i for i in linked if i.link.status.upper() != "CREATE_FAILED"]
-            if usable:
-                wanted = usable[0].link.vpc_id
-        if wanted is not None:
-            target_link = next((i.link for i in linked if i.link.vpc_id == wanted), None)
-            target_vpc = api.get_vpc(wanted)
-            vswitch_id = target_link.vswitch_id if target_link else net.registry_vswitch_id
-            if vswitch_id is None and target_vpc is not None:
-                choices = api.list_vswitches(wanted)
-                vswitch_id = choices[0].id if choices else None
-                if vswitch_id:
-                    ctx.warn(f"network.registry_vswitch_id is not set: linking {wanted} through {vswitch_id}")
+    target_vpc = target_vswitch = None
+    if wanted is not None:
+        target_vpc = vpc(ctx, reg.account, reg.region, wanted)
+        if vswitch_id is None and target_vpc is not None:
+            choices = api.list_vswitches(wanted)
+            vswitch_id = choices[0].id if choices else None
+            if vswitch_id:
+                ctx.warn(f"network.registry_vswitch_id is not set: linking {wanted} through {vswitch_id}")
             target_vswitch = api.get_vswitch(vswitch_id) if vswitch_id else None
+        elif vswitch_id is not None:
+            target_vswitch = vswitch_read.get()
     return RegistryNet(reg.account, reg.region, instance, internet, linked, vpc_domain, public_domain,
                        target_vpc, target_vswitch, target_link)

@@ -21,8 +21,23 @@ ZONE, RECORD, BINDING = "pvtz.zone", "pvtz.record", "pvtz.binding"
 
 def resolves_through_link(cluster, registry) -> bool:
     """ACR writes the VPC domain into a VPC it is linked to: then the cluster VPC resolves it already."""
-    return any(i.link.vpc_id == cluster.vpc.id and i.link.status.upper() == facts.VPC_LINK_RUNNING
-               for i in registry.linked)
+    return _linked(registry, cluster.vpc.id)
+
+
+def _linked(registry, vpc_id: str) -> bool:
+    return any(i.link.vpc_id == vpc_id and i.link.status.upper() == facts.VPC_LINK_RUNNING for i in registry.linked)
+
+
+def prefetch(ctx, registry, vpc_id: str) -> None:
+    """plan_dns's reads for the cluster VPC `vpc_id` (the zone, then its records and bindings),
+    read ahead by a planner as soon as the registry's side is known."""
+    if _linked(registry, vpc_id) or not ctx.config.network.private_zone:
+        return
+    api, domain = pvtz_api(ctx, ctx.config.cluster.account, ctx.config.cluster.region), registry.vpc_domain
+    zone = ctx.memo(f"net:zone:{domain}", lambda: api.find_zone(domain))
+    if zone is not None:
+        ctx.prefetch({f"net:records:{zone.id}": lambda: api.records(zone.id),
+                      f"net:bindings:{zone.id}": lambda: api.bindings(zone.id)})
 
 
 def plan_dns(ctx, cluster, registry, ip, depends_on=()) -> list[Change]:
@@ -56,6 +71,8 @@ def plan_dns(ctx, cluster, registry, ip, depends_on=()) -> list[Change]:
         else:
             changes.append(Change(zone_addr, Action.NOOP, observed, observed, account=alias, kind=ZONE,
                                   reason=keep_reason(is_marked(tags=zone.tags), f"zone {domain} exists")))
+        ctx.prefetch({f"net:records:{zone.id}": lambda: api.records(zone.id),
+                      f"net:bindings:{zone.id}": lambda: api.bindings(zone.id)})
         records = ctx.memo(f"net:records:{zone.id}", lambda: api.records(zone.id))
         bindings = ctx.memo(f"net:bindings:{zone.id}", lambda: api.bindings(zone.id))
     changes.append(_record(zone_addr, record_addr, zone_id, records, ip, base, depends_on))

@@ -15,7 +15,7 @@ from acrx.errors import AcrxError
 from acrx.plan.change import Action, Change, Ref
 from acrx.steps.network import dns, link
 from acrx.steps.network.common import MARK_TAGS, client_token, is_marked, keep_reason, marked_name, plan_route
-from acrx.steps.network.discovery import cluster_net, registry_net, vpcpeer_api
+from acrx.steps.network.discovery import cluster_net, cluster_vpc_id, registry_net, vpc_api, vpcpeer_api
 from acrx.steps.network.preflight import route_destinations
 
 ADDRESS = KIND = "vpc.peering"
@@ -64,8 +64,32 @@ def plan_connection(ctx, cluster, registry) -> tuple[Change, object]:
             Ref(ADDRESS, "peering_id", "id of the new peering connection"))
 
 
+def prefetch(ctx) -> None:
+    """The reads of plan_peering, each as soon as its input is known (acrx.steps.warmup starts
+    this beside the preflights): the peerings of the cluster's VPC (its id is in the cluster's
+    detail), and what return_path_prefetch reads."""
+    alias, region = ctx.config.cluster.account, ctx.config.cluster.region
+    api = vpcpeer_api(ctx, alias, region)
+    ctx.parallel([lambda: ctx.prefetch({"net:peerings": lambda: api.list(region, cluster_vpc_id(ctx))}),
+                  lambda: return_path_prefetch(ctx)])
+
+
+def return_path_prefetch(ctx) -> None:
+    """What a private path (peering or cen) reads once the registry's side is known: B's return
+    route table (the endpoint vSwitch's) and the PrivateZone zone with its records and bindings."""
+    registry = registry_net(ctx)
+    vpcs = vpc_api(ctx, registry.alias, registry.region)
+    reads = [lambda: dns.prefetch(ctx, registry, cluster_vpc_id(ctx))]
+    if registry.target_vswitch is not None:
+        table = registry.target_vswitch.route_table_id
+        reads.append(lambda: ctx.prefetch({f"net:routes:{registry.alias}:{registry.region}:{table}":
+                                           lambda: vpcs.route_entries(table)}))
+    ctx.parallel(reads)
+
+
 def plan_peering(ctx) -> list[Change]:
     cluster, registry = cluster_net(ctx), registry_net(ctx)
+    prefetch(ctx)
     link_change, ip = link.plan_link(ctx, registry)
     conn_change, peering_id = plan_connection(ctx, cluster, registry)
     changes = [link_change, conn_change]

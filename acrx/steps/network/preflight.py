@@ -15,7 +15,7 @@ import ipaddress
 
 from acrx import facts
 from acrx.errors import PreflightError
-from acrx.steps.network.discovery import cluster_net, registry_net
+from acrx.steps.network.discovery import both_sides
 
 FIELD = "network.mode"
 
@@ -25,8 +25,7 @@ def _net(cidr: str):
 
 
 def check(ctx, mode: str) -> None:
-    cluster = cluster_net(ctx)
-    registry = registry_net(ctx)
+    cluster, registry = both_sides(ctx)   # read side by side
     if mode == "public":
         check_egress(cluster)
         return
