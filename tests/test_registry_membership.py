@@ -53,6 +53,16 @@ class _World:
         cr = self.world.backend("cr", self.seeded.account_b, self.seeded.region_b)
         return bool(cr.instances[self.seeded.instance_id].internet_enabled)
 
+    def record(self, cluster_id: str) -> dict:
+        """The cluster's acrx-ownership ConfigMap data ({} when there is none)."""
+        from acrx.sandbox.kube.errors import KubeError
+
+        try:
+            found = self.sandbox.clusters[cluster_id].store.get("configmaps", "kube-system", "acrx-ownership")
+        except KubeError:
+            return {}
+        return found.get("data") or {}
+
     def ram_sdk(self):
         env = self.sandbox.env()
         prefix = env_prefix("registry")
@@ -110,6 +120,8 @@ def test_public_single_configs_destroy_one_keeps_the_other(run_cli, two, same_ip
         assert said is not None and said.cluster == cluster.cluster_id and said.network == "public"
         assert said.acl == (ip,) and len(text) <= facts.RAM_ROLE_DESCRIPTION_MAX
     assert sorted(set(two.acl()) - {"127.0.0.1/32"}) == sorted({ip_one, ip_two})
+    # The first cluster's setup switched the endpoint on and recorded that in its cluster.
+    assert [k for k in two.record(first.cluster_id) if k.startswith("cr.endpoint.internet")]
     # A second plan of each is clean: the marks are current.
     for cfg in (one_cfg, two_cfg):
         again = _cli(run_cli, two, "plan", "-f", cfg, "--detailed-exitcode")
@@ -134,8 +146,10 @@ def test_public_single_configs_destroy_one_keeps_the_other(run_cli, two, same_ip
     assert two.endpoint_on()
     verify = _cli(run_cli, two, "verify", "-f", two_cfg)
     assert verify.exit_code == 0, verify.stdout + verify.stderr
-    # The first cluster switched the endpoint on: its destroy handed that over to the second's mark.
+    # The first cluster switched the endpoint on: its destroy handed that over to the second's mark,
+    # and its own record of the switch is gone with it.
     assert membership.parse(two.marks()[f"acrx-pull-{second.cluster_id}"], "?").endpoint
+    assert not [k for k in two.record(first.cluster_id) if k.startswith("cr.endpoint.internet")]
 
     result = _cli(run_cli, two, "destroy", "-f", two_cfg, "--yes")
     assert result.exit_code == 0, result.stdout + result.stderr

@@ -312,4 +312,8 @@ class HandoverHandler:
                 ram.update_user(name, comments=new)
             done.append(name)
         self.ctx.forget(f"members:{change.account}")
+        # The record in this cluster has done its job: the marks hold it now.
+        from acrx.steps import ownership
+
+        ownership.drop(self.ctx, ownership.endpoint_record(change.data["instance_id"]))
         return {"handed_over_to": done}

@@ -316,7 +316,8 @@ def _handover(reg, users: list) -> list[Change]:
                    {"acrx_switched_on": f"the marks of {', '.join(clusters)}"}, account=reg.account,
                    kind=membership.KIND_HANDOVER, reason="the endpoint stays on for them; the record that acrx "
                    "switched it on moves to their membership marks (e=1)",
-                   data={"members": [[m.kind, m.name] for m in targets], "clusters": clusters})]
+                   data={"members": [[m.kind, m.name] for m in targets], "clusters": clusters,
+                         "instance_id": reg.instance_id})]
 
 
 def destroy_handlers(ctx) -> dict:
