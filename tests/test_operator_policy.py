@@ -67,6 +67,15 @@ def test_golden(run_cli, config_file, side, mode, net, ro):
     assert result.stdout == path.read_text(), f"{path.name} differs; review, then ACRX_UPDATE_GOLDEN=1"
 
 
+def test_cluster_listing_only_with_selector(run_cli, config_file):
+    """Least privilege: cs:GetClusters (on "*") is for --cluster-selector runs only, on request."""
+    base = ["render", "operator-policy", "-f", config_file, "--account", "cluster", "--read-only"]
+    without, with_selector = run_cli(*base), run_cli(*base, "--selector")
+    assert without.exit_code == 0 and with_selector.exit_code == 0, (without.stderr, with_selector.stderr)
+    assert "cs:GetClusters" not in op.actions(json.loads(without.stdout))
+    assert "cs:GetClusters" in op.actions(json.loads(with_selector.stdout))
+
+
 def test_read_only_is_reads_and_full_covers_every_plan_read():
     writes = re.compile(r":(Create|Delete|Update|Modify|Install|UnInstall|Attach|Detach|Add|Bind|Accept|Grant|"
                         r"Revoke|Tag|Associate|Enable|Set)")

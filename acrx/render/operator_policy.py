@@ -58,15 +58,17 @@ class Need:
     networks: tuple = NETS
     scan: bool = False     # destroy reads it under every network mode
     cleanup: bool = False  # under network none, destroy removes what `network apply --via peering|cen` made
+    selector: bool = False  # only `--cluster-selector` calls it: in the policy only when asked for (--selector)
 
 
-def _n(account, action, resource, phase, why, modes=MODES, networks=NETS, scan=False, cleanup=None) -> Need:
+def _n(account, action, resource, phase, why, modes=MODES, networks=NETS, scan=False, cleanup=None,
+       selector=False) -> Need:
     # Rows of the peering/cen paths are cleanup rows unless they create: destroy under network none
     # removes the path `acrx network apply --via peering|cen` made for it (docs/configuration.md).
     if cleanup is None:
         cleanup = set(networks) & set(VPC_NETS) and not re.search(r":(Create|Add|Accept|Grant|Tag|Associate|Enable)",
                                                                   action)
-    return Need(account, action, resource, phase, why, tuple(modes), tuple(networks), scan, bool(cleanup))
+    return Need(account, action, resource, phase, why, tuple(modes), tuple(networks), scan, bool(cleanup), selector)
 
 
 def _cen_owner(account: str, whose: str, scan: bool) -> tuple[Need, ...]:
@@ -97,7 +99,7 @@ NEEDS: tuple[Need, ...] = (
     _n(CLUSTER, "cs:DescribeClusterNodePools", "cluster", PLAN, "the node pools' vSwitches (where pulls leave from)"),
     # DescribeClustersV1 is authorised as cs:GetClusters (its API reference, "Authorization information").
     _n(CLUSTER, "cs:GetClusters", "any:cs", PLAN,
-       "fleet --cluster-selector: the account's clusters with their tags (DescribeClustersV1)"),
+       "fleet --cluster-selector: the account's clusters with their tags (DescribeClustersV1)", selector=True),
     _n(CLUSTER, "cs:DescribeAddon", "any:cs", PLAN, "the addon's catalogue entry and versions"),
     _n(CLUSTER, "cs:ListClusterAddonInstances", "cluster", PLAN, "which addons are installed"),
     _n(CLUSTER, "cs:GetClusterAddonInstance", "cluster", PLAN, "the installed addon's config"),
@@ -278,11 +280,13 @@ NEEDS: tuple[Need, ...] = (
 )
 
 
-def selected(account: str, mode: str, network: str, read_only: bool) -> list[Need]:
-    """The rows one command set needs: read-only = plan, verify, doctor; full = setup, destroy."""
+def selected(account: str, mode: str, network: str, read_only: bool, selector: bool = False) -> list[Need]:
+    """The rows one command set needs: read-only = plan, verify, doctor; full = setup, destroy.
+    `selector`: the runs select clusters by their tags (--cluster-selector), which lists clusters
+    on "*"; least privilege leaves that out unless asked for."""
     out = []
     for need in NEEDS:
-        if need.account != account or mode not in need.modes:
+        if need.account != account or mode not in need.modes or (need.selector and not selector):
             continue
         if read_only:
             if need.phase in (PLAN, DOCTOR) and network in need.networks:
@@ -387,9 +391,10 @@ def names_for(config, side: str, worker_role_name: str | None = None) -> Names:
                  user=config.access_key_user_name)
 
 
-def operator_policy(config, side: str, *, read_only: bool, worker_role_name: str | None = None):
+def operator_policy(config, side: str, *, read_only: bool, worker_role_name: str | None = None,
+                    selector: bool = False):
     """(document, explain rows) for one side under the config's mode and network."""
-    needs = selected(side, config.mode, config.network.mode, read_only)
+    needs = selected(side, config.mode, config.network.mode, read_only, selector)
     names = names_for(config, side, worker_role_name)
     seen, unique = set(), []
     for row in reasons(needs, names):

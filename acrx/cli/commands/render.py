@@ -268,6 +268,8 @@ def operator_policy_cmd(
         mode: ModeOpt = None, network: NetworkOpt = None,
         read_only: Annotated[bool, typer.Option("--read-only", help="For plan, verify and doctor only.")] = False,
         explain: Annotated[bool, typer.Option("--explain", help="Print why each action and resource, not JSON.")] = False,
+        selector: Annotated[bool, typer.Option(
+            "--selector", help="Also what --cluster-selector needs: listing the account's clusters (cs:GetClusters on *).")] = False,
         worker_role_name: WorkerRoleOpt = None, cluster_id: ClusterIdOpt = None, region: RegionOpt = None,
         instance_id: InstanceIdOpt = None, registry_region: RegistryRegionOpt = None) -> None:
     """The least-privilege RAM policy of the person or pipeline running acrx in one account:
@@ -277,7 +279,8 @@ def operator_policy_cmd(
     check_choice(account, ("cluster", "registry"), "--account")
     config = _load(file, mode, network, cluster_id=cluster_id, region=region, instance_id=instance_id,
                    registry_region=registry_region)
-    document, rows = operator_policy(config, account, read_only=read_only, worker_role_name=worker_role_name)
+    document, rows = operator_policy(config, account, read_only=read_only, worker_role_name=worker_role_name,
+                                     selector=selector)
     if explain:
         width = max(len(a) for a, _, _ in rows)
         for action, resource, why in rows:
