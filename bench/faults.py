@@ -1,7 +1,7 @@
 """A seeded fault campaign: setups across the mode x network matrix with random fault knobs and a
 random SIGINT or SIGKILL during the first apply, each re-run until it succeeds (at most 3 attempts).
 
-    python bench/faults.py --runs 200 --seed 1 [--json results.json]
+    python bench/faults.py --runs 200 --seed 1 [--jobs 4] [--json results.json]
 
 Each run has its own in-process sandbox; acrx runs as a real subprocess (`acrx --sandbox DIR ...`)
 so that it can be interrupted or killed like a user's or a CI job's run. The knobs are set on the
@@ -261,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="real seconds per cloud second of slow work (RRSA, peering, CEN ...)")
     parser.add_argument("--json", type=Path, help="also write every run's result here")
     parser.add_argument("--workdir", type=Path, help="keep each run's state here (default: a temporary dir)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="runs side by side, each in its own process (a run waits on acrx processes and "
+                             "the sandbox clock far more than it computes)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     os.environ.pop("ACRX_SANDBOX", None)
@@ -269,12 +272,11 @@ def main(argv: list[str] | None = None) -> int:
     results: list[RunResult] = []
     with tempfile.TemporaryDirectory(prefix="acrx-faults-") as tmp:
         workdir = args.workdir or Path(tmp)
-        campaign = Campaign(seed=args.seed, clock_scale=args.clock_scale, workdir=workdir, verbose=args.verbose)
-        for index in range(args.runs):
-            result = campaign.run(index)
+        for result in _runs(args, workdir):
             results.append(result)
+            results.sort(key=lambda r: r.index)
             status = "ok" if result.clean else "FAIL"
-            print(f"{status:4} run {index:3}  {result.mode:11} {result.network:8} attempts {result.attempts}  "
+            print(f"{status:4} run {result.index:3}  {result.mode:11} {result.network:8} attempts {result.attempts}  "
                   f"{result.interruption or '-':14} {result.seconds:6.1f}s"
                   + ("" if result.clean else f"  {_problems(result)}"), flush=True)
             if args.json:   # after every run, so a long campaign cut short still leaves its figures
@@ -287,6 +289,35 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         _write(args.json, results)
     return 0 if all(r.clean for r in results) else 1
+
+
+def _one_run(seed: int, clock_scale: float, workdir: Path, verbose: bool, index: int) -> RunResult:
+    """One run in a worker process. Each run seeds its own random from (seed, index), so which run
+    gets which mode, knobs and interruption does not depend on --jobs."""
+    os.environ.pop("ACRX_SANDBOX", None)
+    return Campaign(seed=seed, clock_scale=clock_scale, workdir=workdir, verbose=verbose).run(index)
+
+
+def _runs(args, workdir: Path):
+    """Results as runs finish. Side by side, each run has its own process: a run redirects the
+    process's stderr to catch its sandbox servers' tracebacks, which threads would mix up."""
+    if args.jobs <= 1:
+        for index in range(args.runs):
+            yield _one_run(args.seed, args.clock_scale, workdir, args.verbose, index)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # spawn, not fork: a clean interpreter per worker, nothing of the parent's state shared.
+    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(_one_run, args.seed, args.clock_scale, workdir, args.verbose, index)
+                   for index in range(args.runs)]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        except BaseException:   # a run that raised (or Ctrl-C): start no further run
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 def _write(path: Path, results: list[RunResult]) -> None:

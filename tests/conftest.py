@@ -43,3 +43,10 @@ def run_cli(capsys):
         return CliResult(code, captured.out, captured.err)
 
     return _run
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked slow run first (a stable sort keeps the rest in order): under pytest-xdist a
+    long test then starts at once and the short ones fill the other workers around it, instead of
+    the long one starting last and running alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

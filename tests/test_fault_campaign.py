@@ -15,12 +15,16 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
+JOBS = 4
 
 
 def test_twelve_faulted_interrupted_setups_converge_cleanly(tmp_path):
     out = tmp_path / "faults.json"
+    # Four runs side by side: a run mostly waits (acrx processes starting, the sandbox clock), and the
+    # seeds are per run, so the twelve runs are the same ones whatever --jobs is.
     proc = subprocess.run([sys.executable, str(ROOT / "bench" / "faults.py"), "--runs", "12", "--seed", "11",
-                           "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=1700)
+                           "--jobs", str(JOBS), "--json", str(out)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=1700)
     assert out.exists(), proc.stdout + proc.stderr
     report = json.loads(out.read_text())
     summary = report["summary"]
