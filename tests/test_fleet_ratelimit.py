@@ -10,6 +10,7 @@ import pytest
 
 from acrx.cloud.ratelimit import ASSUMED_LIMIT, HALVE_EVERY_S, LIMITER, RECOVER_S, SHARE, RateLimiter
 from acrx.sandbox.core.qps import FLEET_LIMITS, QpsLimiter
+from acrx.sandbox.core.qps_limits import GLOBAL_PRODUCTS
 from acrx.sandbox.fleet import FleetSandbox
 
 pytestmark = pytest.mark.timeout(600)
@@ -32,7 +33,7 @@ def test_bucket_paces_one_account_and_api_below_the_limit():
     limiter = RateLimiter(clock=t.clock, sleep=t.sleep)
     starts = []
     for _ in range(100):
-        limiter.acquire("registry", "ram:GetRole")
+        limiter.acquire("registry", "ram:CreateRole")   # 20/1(s) as published (acrx.cloud.api_limits)
         starts.append(t.now)
     # In every one-second window the calls stay within the assumed limit.
     for start in starts:
@@ -52,19 +53,19 @@ def test_a_throttle_slows_every_api_of_that_account_only_and_recovers():
         limiter.acquire(account, action)
         return t.now - before
 
-    normal = spacing("cluster-1", "ram:GetRole")
+    normal = spacing("cluster-1", "ram:CreateRole")
     limiter.throttled("cluster-1")
     limiter.throttled("cluster-1")                                                 # one burst: halved once
-    assert spacing("cluster-1", "ram:GetPolicy") == pytest.approx(2 * normal)    # another API, same account
-    assert spacing("cluster-2", "ram:GetRole") == pytest.approx(normal)          # another account
+    assert spacing("cluster-1", "ram:CreatePolicy") == pytest.approx(2 * normal)  # another API, same account
+    assert spacing("cluster-2", "ram:CreateRole") == pytest.approx(normal)        # another account
     t.now += HALVE_EVERY_S
     limiter.throttled("cluster-1")
-    assert spacing("cluster-1", "ram:GetRole") == pytest.approx(4 * normal)
+    assert spacing("cluster-1", "ram:CreateRole") == pytest.approx(4 * normal)
     t.now += HALVE_EVERY_S
     limiter.throttled("cluster-1")                                                 # at most 4x slower
-    assert spacing("cluster-1", "ram:GetRole") == pytest.approx(4 * normal)
+    assert spacing("cluster-1", "ram:CreateRole") == pytest.approx(4 * normal)
     t.now += 2 * RECOVER_S + 0.1
-    assert spacing("cluster-1", "ram:GetRole") == pytest.approx(normal)
+    assert spacing("cluster-1", "ram:CreateRole") == pytest.approx(normal)
 
 
 def test_sandbox_counts_per_account_api_second():
@@ -76,16 +77,18 @@ def test_sandbox_counts_per_account_api_second():
     assert qps.admit(limits, "a", "ram", "GetPolicy")          # another API
     now[0] = 1001.0
     assert qps.admit(limits, "a", "ram", "GetRole")            # the next second
-    assert FLEET_LIMITS["sts:AssumeRole"] == 100.0
+    assert FLEET_LIMITS["sts:AssumeRole"].windows == ((100, 1),)
 
 
 def _over_limit(calls) -> list:
-    per_second = Counter((c.account, c.service, c.action, int(c.started)) for c in calls if c.status < 400)
     out = []
-    for (account, service, action, second), n in per_second.items():
-        limit = QpsLimiter.limit_for(FLEET_LIMITS, service, action)
-        if limit is not None and n > limit:
-            out.append((account, service, action, second, n))
+    for product in {c.service for c in calls}:
+        for action in {c.action for c in calls if c.service == product}:
+            for n_max, period in QpsLimiter.limit_for(FLEET_LIMITS, product, action) or ():
+                per_window = Counter((c.account, c.region if product not in GLOBAL_PRODUCTS else "",
+                                      int(c.started // period)) for c in calls
+                                     if c.service == product and c.action == action and c.status < 400)
+                out += [(product, action, key, n) for key, n in per_window.items() if n > n_max]
     return out
 
 

@@ -46,7 +46,8 @@ class CloudApi:
         try:
             name = f"{self.PRODUCT}:{action}"
             # Each attempt waits for a token of the account's per-API bucket (acrx.cloud.ratelimit).
-            do = lambda: invoke(limited_client(self._client, name), method, *args, action=name,  # noqa: E731
+            do = lambda: invoke(limited_client(self._client, name, region=self.region), method, *args,  # noqa: E731
+                                action=name,
                                 policy=self._policy, idempotent=idempotent)
             memo, key = self._memo(name, method, args)
             return do() if memo is None or key is None else memo.read(key, do)

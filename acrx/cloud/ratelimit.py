@@ -9,9 +9,9 @@ A throttling answer slows every API of that account (the account is what the clo
 halving its rate (once per burst of refusals), at most down to MIN_FACTOR, and the rate doubles
 again after each quiet RECOVER_S.
 
-Limits: sts:AssumeRole 100/s per account (Alibaba Cloud notice "Request Limit Upgrade of STS
-AssumeRole API", 2022-08-29); no per-API table was found for RAM, CS, CR, VPC, VpcPeer, CBN or
-PrivateZone [?], so acrx assumes 20/s per API per account, the stricter reading.
+Limits: the published figures per (account, region, API), each with its own period, and the
+assumptions where none was found, are in acrx.cloud.api_limits. One bucket per window: a
+"300/60(s)" API refills at 300/60 per second and bursts at most what its minute allows.
 """
 
 from __future__ import annotations
@@ -22,16 +22,18 @@ from typing import Callable
 
 from acrx import cancel
 
-LIMITS = {"sts:AssumeRole": 100.0}
-ASSUMED_LIMIT = 20.0       # [?] calls/second per account per API where nothing is published
+ASSUMED_LIMIT = 20.0       # [?] calls/second for an API api_limits has no row for (its DEFAULT)
 SHARE = 0.8                # of the limit acrx allows itself
 MIN_FACTOR = 1 / 4         # a throttled account is slowed at most this much
 RECOVER_S = 2.0            # quiet time after which a slowed account doubles its rate again
 HALVE_EVERY_S = 0.5        # throttles this close together (one burst of refusals) halve it once
 
 
-def limit_for(action: str) -> float:
-    return LIMITS.get(action, ASSUMED_LIMIT)
+def limit_for(action: str) -> tuple[tuple[float, float], ...]:
+    """((calls, period_s), ...) for "product:Action" (acrx.cloud.api_limits)."""
+    from acrx.cloud.api_limits import windows_for
+
+    return windows_for(action)
 
 
 class _Bucket:
@@ -69,16 +71,21 @@ class RateLimiter:
             self._slow[account] = (factor, since)
         return factor
 
-    def acquire(self, account: str, action: str) -> None:
-        """Wait (cancellably) until `account` may call `action` once more."""
+    def acquire(self, account: str, action: str, region: str | None = "") -> None:
+        """Wait (cancellably) until `account` may call `action` in `region` once more."""
+        from acrx.cloud.api_limits import region_key
+
         with self._lock:
             now = self.clock()
-            limit = limit_for(action)
-            rate = limit * self.share * self.factor(account, now)
-            bucket = self._buckets.get((account, action))
-            if bucket is None:
-                bucket = self._buckets[(account, action)] = _Bucket(rate, max(1.0, limit * (1 - self.share)), now)
-            wait = bucket.take(rate, now)
+            factor = self.factor(account, now)
+            wait = 0.0
+            for calls, period in limit_for(action):   # one bucket per window; the call waits for all
+                rate = calls / period * self.share * factor
+                key = (account, region_key(action, region), action, period)
+                bucket = self._buckets.get(key)
+                if bucket is None:
+                    bucket = self._buckets[key] = _Bucket(rate, max(1.0, calls * (1 - self.share)), now)
+                wait = max(wait, bucket.take(rate, now))
             self.waited_s += wait
         if wait > 0:
             self.sleep(wait)
@@ -93,7 +100,7 @@ class RateLimiter:
                 factor = max(MIN_FACTOR, factor / 2)
             self._slow[account] = (factor, now)
             self.throttles += 1
-            for (acct, _), bucket in self._buckets.items():
+            for (acct, *_), bucket in self._buckets.items():
                 if acct == account:
                     bucket.tokens = min(bucket.tokens, 0.0)   # no burst right after a refusal
 
@@ -108,7 +115,7 @@ LIMITER = RateLimiter()   # one per process: every session and thread of the run
 
 
 def limited_client(get_client: Callable[[], object], action: str,
-                   limiter: RateLimiter | None = None) -> Callable[[], object]:
+                   limiter: RateLimiter | None = None, region: str | None = "") -> Callable[[], object]:
     """A client factory for one call: each attempt waits for a token of the client's account, and
     a throttling answer slows that account (the retry policy then retries as before)."""
     limiter = limiter or LIMITER
@@ -116,7 +123,7 @@ def limited_client(get_client: Callable[[], object], action: str,
     def factory():
         client = get_client()
         account = getattr(client, "acrx_account", None) or "default"
-        limiter.acquire(account, action)
+        limiter.acquire(account, action, region)
         return _Watched(client, account, limiter)
 
     return factory

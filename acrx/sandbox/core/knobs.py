@@ -38,8 +38,9 @@ class Knobs:
     # action -> [(code, message, HTTP status), ...]: the next calls of that action answer these,
     # one each, in order (issue 13's retryable and not-found codes; services/cloud_codes.py).
     scripted_faults: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)
-    # Per-account, per-API QPS limits (core/qps.py): "product:Action" | "product:*" | "*" -> calls/s.
-    qps_limits: dict[str, float] = field(default_factory=dict)
+    # Per-account, per-API rate limits (core/qps.py): "product:Action" | "product:*" | "*" -> a
+    # qps_limits.Limit, ((calls, period_s), ...) or calls/s.
+    qps_limits: dict[str, object] = field(default_factory=dict)
     seed: int = 0
     _rng: random.Random = field(default=None, repr=False)  # type: ignore[assignment]
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

@@ -1,15 +1,12 @@
-"""Per-account, per-API QPS limits (issue 16): the cloud counts the calls of one account (its
-RAM users and roles included) to one API and answers Throttling.User beyond the limit.
+"""Per-account, per-API rate limits (issue 16), counted as the cloud counts them: per
+(account, region, API), in fixed windows of each limit's own period (a "300/60(s)" limit admits
+300 calls in the wall-clock minute, however they bunch up; the next call waits for the next minute).
 
-Published limits where found, stated assumptions where not ([?]: the stricter reading is taken):
-- sts:AssumeRole: 100 calls/second per account ("Notification of Request Limit Upgrade of STS
-  AssumeRole API", Alibaba Cloud notice, 2022-08-29; RAM users and roles of the account count).
-- Simple Application Server, MPS, ApsaraMQ and RTC publish per-API tables in this shape ("QPS
-  limit for a single user": the account and its RAM identities together, per API, per second).
-- RAM, CS, CR, VPC, VpcPeer, CBN, PrivateZone: no per-API table found [?]; assumed 20
-  calls/second per account per API, far below what those products are known to take, so a fleet
-  that stays under it in the sandbox stays under it in the cloud.
-Counting is per wall-clock second (a fixed window), as the published tables state limits.
+The figures, their pages and the assumptions ([?]) are in core/qps_limits.py. A call over any of
+its windows is refused with the flow-control answer (core/errors.py throttled(): Throttling.User,
+HTTP 400, the code every RPC product answers for a user's per-API flow control; the STS notice of
+2022-08-29 says "Throttling errors will be returned for the excessive requests"). The refused call
+is not counted (the cloud rejects it before the API runs).
 """
 
 from __future__ import annotations
@@ -17,40 +14,45 @@ from __future__ import annotations
 import threading
 import time
 
-PUBLISHED = {"sts:AssumeRole": 100.0}
-ASSUMED_PER_API = 20.0   # [?] see the module doc
-FLEET_LIMITS = {**PUBLISHED, "*": ASSUMED_PER_API}
+from acrx.sandbox.core.qps_limits import FLEET_LIMITS, GLOBAL_PRODUCTS, limit_of
+
+__all__ = ["FLEET_LIMITS", "QpsLimiter"]
 
 
 class QpsLimiter:
-    """limits: "product:Action" or "product:*" or "*" -> calls per second per account."""
+    """limits: see qps_limits.limit_of (a Limit, windows or calls/s per "product:Action" key, the
+    product being the API's code as in its SDK and quota page: cbn, vpcpeer, not the RAM prefix)."""
 
     def __init__(self, clock=time.time):
         self.clock = clock
         self._lock = threading.Lock()
-        self._windows: dict[tuple[str, str], tuple[int, int]] = {}
+        # (account, region, "product:Action", period) -> (window index, calls admitted in it)
+        self._windows: dict[tuple[str, str, str, float], tuple[int, int]] = {}
         self.throttled = 0   # answers refused so far (for benchmarks and tests)
 
     @staticmethod
-    def limit_for(limits: dict[str, float], product: str, action: str) -> float | None:
-        for key in (f"{product}:{action}", f"{product}:*", "*"):
-            if key in limits:
-                return float(limits[key])
-        return None
+    def limit_for(limits: dict, product: str, action: str):
+        return limit_of(limits, product, action)
 
-    def admit(self, limits: dict[str, float], account: str, product: str, action: str) -> bool:
-        limit = self.limit_for(limits, product, action)
-        if limit is None:
+    def admit(self, limits: dict, account: str, product: str, action: str, region: str | None = "") -> bool:
+        windows = limit_of(limits, product, action)
+        if not windows:
             return True
-        second = int(self.clock())
-        key = (account, f"{product}:{action}")
+        region = "" if product in GLOBAL_PRODUCTS else (region or "")
+        now = self.clock()
+        api = f"{product}:{action}"
         with self._lock:
-            window, count = self._windows.get(key, (second, 0))
-            if window != second:
-                window, count = second, 0
-            if count + 1 > limit:
-                self.throttled += 1
+            counted = []
+            for calls, period in windows:
+                key = (account, region, api, period)
+                index = int(now // period)
+                window, count = self._windows.get(key, (index, 0))
+                if window != index:
+                    window, count = index, 0
+                if count + 1 > calls:
+                    self.throttled += 1
+                    return False
+                counted.append((key, window, count + 1))
+            for key, window, count in counted:
                 self._windows[key] = (window, count)
-                return False
-            self._windows[key] = (window, count + 1)
             return True

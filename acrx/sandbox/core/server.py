@@ -125,10 +125,12 @@ class _Handler(BaseHTTPRequestHandler):
             req.principal = cloud.auth.authenticate(self.command, raw_path, query, form, headers, body)
             if req.principal is None and not route.anonymous:
                 raise ApiError("MissingAccessKeyId", "AccessKeyId is mandatory for this action.", 400)
-            if knobs.qps_limits and req.principal is not None and not world.qps.admit(
-                    knobs.qps_limits, req.principal.account, route.product, route.action):
-                raise throttled()   # the account's calls to this API this second are over its limit
             req.region = req.str("RegionId") or req.str("region_id") or headers.get("x-acs-region-id")
+            if knobs.qps_limits and req.principal is not None and not world.qps.admit(
+                    knobs.qps_limits, req.principal.account, route.service, route.action, req.region):
+                # Over a window of this account's limit for this API. Keyed by the API's product code
+                # (cbn, vpcpeer: each has its own flow-control page), not the RAM action prefix.
+                raise throttled()
             with world.lock:
                 if route.authorize:
                     resource = route.resource(req) if route.resource else f"acs:{route.product}:{req.region or '*'}:{req.account}:*"
