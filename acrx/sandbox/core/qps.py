@@ -3,10 +3,18 @@
 300 calls in the wall-clock minute, however they bunch up; the next call waits for the next minute).
 
 The figures, their pages and the assumptions ([?]) are in core/qps_limits.py. A call over any of
-its windows is refused with the flow-control answer (core/errors.py throttled(): Throttling.User,
-HTTP 400, the code every RPC product answers for a user's per-API flow control; the STS notice of
-2022-08-29 says "Throttling errors will be returned for the excessive requests"). The refused call
-is not counted (the cloud rejects it before the API runs).
+its windows is refused with the flow-control answer of a user's per-API limit (core/errors.py
+throttled(): code Throttling.User, "Request was denied due to user flow control.", HTTP 400), the
+same for every product acrx calls:
+- STS: "ErrorCode: Throttling.User. Request was denied due to user flow control." (GetCallerIdentity,
+  turbot/steampipe-plugin-alicloud#483); the STS notice of 2022-08-29: "Throttling errors".
+- CS (ROA): terraform-provider-alicloud PR #7183 retries "Throttling.User" from the CS API.
+- VPC: terraform-provider-alicloud PR #5367 ("user flow control" on route-table reads).
+- HTTP 400 through the tea SDK: "code: 400, Request was denied due to user flow control."
+  (developer.aliyun.com/ask/571020, /ask/639560). Throttling.Api (an API's total over all users)
+  is not modelled: acrx alone cannot reach it. RAM, CBN, CR, PrivateZone, VpcPeer: the same code
+  assumed [?] (the tea-based SDKs of every product share the RPC error format).
+The refused call is not counted (the cloud rejects it before the API runs).
 """
 
 from __future__ import annotations
