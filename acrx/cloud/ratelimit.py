@@ -37,8 +37,8 @@ def limit_for(action: str) -> tuple[tuple[float, float], ...]:
 
 
 class _Bucket:
-    """Burst capacity is what the limit leaves over the rate: in any one second the calls stay
-    within capacity + rate <= the limit, however the cloud's one-second windows fall."""
+    """Burst capacity is what the window's count leaves over the rate: in any one period the calls
+    stay within capacity + rate * period <= the count, however the cloud's fixed windows fall."""
 
     def __init__(self, rate: float, capacity: float, now: float):
         self.tokens, self.capacity, self.last = capacity, capacity, now
