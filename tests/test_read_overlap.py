@@ -53,8 +53,8 @@ def test_overlapped_plan_makes_the_calls_and_the_plan_of_a_sequential_one(run_cl
         assert kinds(calls) == kinds(one_by_one)          # overlapping adds and drops no call
         assert overlapped.stdout == sequential.stdout      # nor changes the plan
         assert overlapped.stderr == sequential.stderr      # nor its warnings or their order
-        assert _most_at_once(one_by_one) == 1
         assert _most_at_once(calls) >= 4, "the plan's independent reads did not overlap"
+        assert _most_at_once(one_by_one) < _most_at_once(calls)
         # each thing read once: the instance, the cluster's route table(s), B's VPC
         counts = Counter(f"{c.service}:{c.action}" for c in calls)
         assert counts["cr:GetInstance"] == 1, counts
