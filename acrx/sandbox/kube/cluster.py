@@ -68,7 +68,9 @@ class SandboxCluster:
             self._certificate = make_serving_certificate(self.name, (host, "localhost"))
             context = self._certificate.server_context()
         self._server = KubeAPIServer(self.store, self._token, host, port, context)
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"kube-api-{self.name}", daemon=True)
+        # poll 0.05 s, as the cloud and registry servers: stop() waits for one poll (0.5 s by default)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name=f"kube-api-{self.name}",
+                                        daemon=True)
         self._thread.start()
         self.wait_idle()
         return self
