@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.xdist_groups import (pytest_configure_node, pytest_unconfigure,  # noqa: F401 (xdist hooks)
+                                pytest_xdist_make_scheduler, record_shared_modules)
+
 for _var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
     os.environ.pop(_var, None)
 # Never let the credentials chain reach the ECS metadata address.
@@ -48,5 +51,7 @@ def run_cli(capsys):
 def pytest_collection_modifyitems(config, items):
     """Tests marked slow run first (a stable sort keeps the rest in order): under pytest-xdist a
     long test then starts at once and the short ones fill the other workers around it, instead of
-    the long one starting last and running alone at the end."""
+    it running alone at the end. On an xdist worker, also tell the scheduler which modules share a
+    fixture (tests/xdist_groups.py)."""
+    record_shared_modules(config, items)
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
