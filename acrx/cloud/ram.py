@@ -154,6 +154,28 @@ class RamApi(CloudApi):
         return [_role(raw) for raw in self._pages("ListRoles", "list_roles_with_options", "ListRolesRequest",
                                                   "Roles", "Role")]
 
+    def list_role_tags(self) -> dict[str, dict[str, str] | None]:
+        """Role name -> its tags, for every role of the account, from ListRoles (paged): its Role
+        model carries Tags (alibabacloud_ram20150501 ListRolesResponseBodyRolesRole.tags). None for
+        a role listed without a Tags field at all [?]: the caller reads that one by name."""
+        out: dict[str, dict[str, str] | None] = {}
+        for raw in self._pages("ListRoles", "list_roles_with_options", "ListRolesRequest", "Roles", "Role"):
+            if "Tags" not in raw:
+                out[raw.get("RoleName", "")] = None
+                continue
+            out[raw.get("RoleName", "")] = {t.get("TagKey", ""): t.get("TagValue", "")
+                                            for t in unwrap(raw.get("Tags"), "Tag")}
+        return out
+
+    def policy_role_names(self, name: str, policy_type: str = "Custom") -> set[str] | None:
+        """The names of the roles `name` is attached to (ListEntitiesForPolicy), None when the
+        policy does not exist."""
+        body = self._read("ListEntitiesForPolicy", "list_entities_for_policy_with_options",
+                          self._m().ListEntitiesForPolicyRequest(policy_name=name, policy_type=policy_type))
+        if body is None:
+            return None
+        return {r.get("RoleName", "") for r in unwrap(body.get("Roles"), "Role")}
+
     def list_policies_for_role(self, role_name: str) -> list[AttachedPolicy]:
         body = self._call("ListPoliciesForRole", "list_policies_for_role_with_options",
                           self._m().ListPoliciesForRoleRequest(role_name=role_name), idempotent=True)

@@ -68,7 +68,11 @@ def quiet_sdk_debug_logs() -> None:
     importlib.import_module("darabonba.core")
     importlib.import_module("Tea.core")
     for name in ("darabonba-core", "alibabacloud-tea"):
-        logging.getLogger(name).setLevel(logging.INFO)
+        logger = logging.getLogger(name)
+        # Only when it is not INFO already: setLevel clears every logger's cache under logging's
+        # lock, and a fleet plan makes this call for each of its ~900 clients.
+        if logger.level != logging.INFO:
+            logger.setLevel(logging.INFO)
 
 
 class CloudSession:

@@ -119,6 +119,8 @@ NEEDS: tuple[Need, ...] = (
        modes=ROLES_MODES),
     _n(CLUSTER, "ram:ListPoliciesForRole", "role:service", PLAN, "policies attached to AliyunCSManagedAcrRole"),
     _n(CLUSTER, "ram:ListTagResources", "tags", PLAN, "ownership tags of roles"),
+    _n(CLUSTER, "ram:ListRoles", "role:all", PLAN, "fleet plan: every cluster role's ownership tags in one "
+       "listing (refused: one ListTagResources per role)"),
     _n(CLUSTER, "ram:GetPolicy", "policy:assume", PLAN, "read the sts:AssumeRole policy", modes=ROLES_MODES),
     _n(CLUSTER, "ram:GetPolicy", "policy:assume", APPLY, "destroy: look for the assume policy of an earlier mode"),
     _n(CLUSTER, "ram:ListPolicyVersions", "policy:assume", APPLY, "policy versions before an update or delete",
@@ -221,9 +223,13 @@ NEEDS: tuple[Need, ...] = (
     _n(REGISTRY, "ram:DeletePolicyVersion", "policy:pull", APPLY, "drop old versions (RAM keeps at most 5)"),
     _n(REGISTRY, "ram:DeletePolicy", "policy:pull", APPLY, "destroy: the pull policy"),
     _n(REGISTRY, "ram:ListTagResources", "tags", PLAN, "ownership tags of roles"),
+    _n(REGISTRY, "ram:ListRoles", "role:all", PLAN, "fleet plan: every pull role's ownership tags in one "
+       "listing (refused: one ListTagResources per role)", modes=ROLES_MODES),
     _n(REGISTRY, "ram:GetRole", "role:registry", PLAN, "read the pull role", modes=ROLES_MODES),
     _n(REGISTRY, "ram:GetRole", "role:registry", APPLY, "destroy: look for the pull role of an earlier mode"),
     _n(REGISTRY, "ram:ListPoliciesForRole", "role:registry", PLAN, "policies on the pull role", modes=ROLES_MODES),
+    _n(REGISTRY, "ram:ListEntitiesForPolicy", "policy:pull", PLAN, "fleet plan: the pull roles the shared pull "
+       "policy is attached to, in one read", modes=ROLES_MODES),
     _n(REGISTRY, "ram:CreateRole", "role:registry", APPLY, "create the pull role", modes=ROLES_MODES),
     _n(REGISTRY, "ram:UpdateRole", "role:registry", APPLY, "fix a drifted trust policy or session length",
        modes=ROLES_MODES),

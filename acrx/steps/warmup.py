@@ -41,7 +41,7 @@ def identity_reads(ctx) -> list[Callable[[], Any]]:
         reads += _role(ctx, cluster_alias, config.cluster_role_name)
     if config.mode != "access-key":
         for alias in names.registry_aliases(config):
-            reads += _role(ctx, alias, config.registry_role_name, attachments=True)
+            reads += _role(ctx, alias, config.registry_role_name)
         if names.assume_policy_kind(ctx) == "custom":
             reads += _policy(ctx, cluster_alias, names.assume_policy_name(ctx))
         reads.append(lambda: state.role_attachments(ctx, cluster_alias, names.cluster_principal_name(ctx)))
@@ -52,6 +52,9 @@ def identity_reads(ctx) -> list[Callable[[], Any]]:
                       lambda a=alias: state.access_keys(ctx, a, user)]
     for registry in config.registries:
         reads += _policy(ctx, registry.account, config.pull_policy_name(registry))
+        if config.mode != "access-key":   # PolicyStep's read of the pull role's attachment
+            reads.append(lambda r=registry: state.pull_attachments(ctx, r.account, config.registry_role_name,
+                                                                   config.pull_policy_name(r)))
     return reads
 
 

@@ -63,7 +63,7 @@ LIMITS: dict[str, Limit] = {
     **_rows("ram", "CreateRole DeleteRole CreatePolicy CreatePolicyVersion DeletePolicy DeletePolicyVersion "
             "CreateAccessKey DeleteUser", ((20, 1),), RAM),
     **_rows("ram", "AttachPolicyToRole DetachPolicyFromRole AttachPolicyToUser", ((10, 1),), RAM),
-    **_rows("ram", "GetPolicy ListPolicyVersions ListRoles", ((20, 1),),
+    **_rows("ram", "GetPolicy ListPolicyVersions ListRoles ListEntitiesForPolicy", ((20, 1),),
             "[?] read not on the page: 20/1(s), below RAM's published 100/1(s) for reads"),
     **_rows("ram", "CreateUser UpdateRole UpdateUser DeleteAccessKey", ((20, 1),),
             "[?] write not on the page: 20/1(s) as RAM's other writes"),

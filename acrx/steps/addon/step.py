@@ -52,9 +52,19 @@ def render_config(ctx) -> dict:
 
 
 def addon_schema(ctx, name: str):
-    """DescribeAddon's config_schema (parsed), read once a run."""
-    info = ctx.memo(f"cs:addon-info:{name}", lambda: ctx.cs().describe_addon(name, cluster_id=ctx.config.cluster.id))
-    return info.config_schema
+    """DescribeAddon's config_schema (parsed), read once a run; in a fleet plan once per kind of
+    cluster: the answer is the addon catalogue's entry for the cluster's region, type, profile,
+    spec and Kubernetes version (CS DescribeAddon's request names exactly these, cluster_id standing
+    for them), the same for every cluster and account that shares them."""
+    def read():
+        from acrx.cloud.read_memo import fleet_read
+
+        cluster = ctx.cluster()
+        kind = (name, cluster.region, cluster.type, cluster.profile, cluster.spec, cluster.version)
+        return fleet_read(ctx.session, ("cs:DescribeAddon",) + kind,
+                          lambda: ctx.cs().describe_addon(name, cluster_id=ctx.config.cluster.id))
+
+    return ctx.memo(f"cs:addon-info:{name}", read).config_schema
 
 
 def desired_config(ctx) -> dict:

@@ -120,7 +120,7 @@ def plan_pull(ctx) -> list[Change]:
                 depends.append(names.user_address(config, alias))
         else:
             principal_type, principal = "role", config.registry_role_name
-            attached = state.role_attachments(ctx, alias, principal)
+            attached = state.pull_attachments(ctx, alias, principal, name)
             if attached is None:
                 # A role made in this same run (acrx setup); alone, PolicyStep requires it to exist.
                 depends.append(names.registry_role_address(config, alias))

@@ -1,15 +1,17 @@
 """RAM 2015-05-01 listings of policies and users (routes on api.router).
 
 Shapes follow alibabacloud_ram20150501's models: ListPoliciesResponseBody.Policies.Policy[] and
-ListUsersResponseBody.Users.User[], both paged by Marker/MaxItems with IsTruncated.
+ListUsersResponseBody.Users.User[], both paged by Marker/MaxItems with IsTruncated;
+ListEntitiesForPolicyResponseBody.Roles.Role[] / Users.User[] / Groups.Group[] (not paged: its
+request has PolicyName and PolicyType only).
 """
 
 from __future__ import annotations
 
 from acrx.sandbox.core.errors import invalid_parameter
-from acrx.sandbox.services.ram.api import _every, _page, policy_view, router
+from acrx.sandbox.services.ram.api import _arn, _every, _iso, _page, policy_view, router
 from acrx.sandbox.services.ram.api_users import user_view
-from acrx.sandbox.services.ram.entities import CUSTOM, SYSTEM
+from acrx.sandbox.services.ram.entities import CUSTOM, SYSTEM, Role
 
 
 @router.rpc("ListPolicies", writes=False, resource=_every("policy"))
@@ -34,3 +36,25 @@ def list_users(req):
     users = sorted(req.backend().users.values(), key=lambda u: u.name)
     page, paging = _page(req, users)
     return {"Users": {"User": [user_view(req, u) for u in page]}, **paging}
+
+
+@router.rpc("ListEntitiesForPolicy", writes=False, resource=_arn("policy", "PolicyName"))
+def list_entities_for_policy(req):
+    """The roles and users a policy is attached to (the sandbox has no groups: Groups is empty).
+    An unknown policy is EntityNotExist.Policy, as GetPolicy answers (ram.policy)."""
+    ram = req.backend()
+    policy_type = req.str("PolicyType", required=True)
+    if policy_type not in (SYSTEM, CUSTOM):
+        raise invalid_parameter("PolicyType", "It must be System or Custom.")
+    name = req.str("PolicyName", required=True)
+    ram.policy(name, policy_type, read=True)
+    roles, users = [], []
+    for holder in ram.attachment_holders(policy_type, name):
+        attached = next(a for a in holder.attachments if a.policy_type == policy_type and a.policy_name == name)
+        if isinstance(holder, Role):
+            roles.append({"RoleName": holder.name, "RoleId": holder.role_id, "Arn": holder.arn,
+                          "Description": holder.description, "AttachDate": _iso(req, attached.attached_at)})
+        else:
+            users.append({"UserName": holder.name, "UserId": holder.user_id, "DisplayName": holder.display_name,
+                          "AttachDate": _iso(req, attached.attached_at)})
+    return {"Roles": {"Role": roles}, "Users": {"User": users}, "Groups": {"Group": []}}
