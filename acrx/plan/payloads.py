@@ -296,6 +296,13 @@ class AclDeletePayload(_Located):
     cidr: StrictStr
 
 
+class EndpointHandoverPayload(_Payload):
+    """The registry members (["role" | "user", name]) that take over acrx's endpoint switch."""
+    members: list[tuple[Literal["role", "user"], StrictStr]]
+    clusters: Strs
+    instance_id: StrictStr
+
+
 PAYLOADS: dict[str, type[_Payload]] = {
     "cs.rrsa": RrsaPayload,
     "ram.role": RolePayload,
@@ -342,6 +349,7 @@ PAYLOADS: dict[str, type[_Payload]] = {
     "pvtz.zone.delete": ZoneDeletePayload,
     "cr.acl.delete": AclDeletePayload,
     "cr.endpoint.disable": EndpointDisablePayload,
+    "ram.member.endpoint_handover": EndpointHandoverPayload,
 }
 
 
