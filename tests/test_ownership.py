@@ -412,6 +412,42 @@ def test_dropping_the_last_key_never_deletes_a_key_written_meanwhile(tmp_path):
         assert _configmap(sb, ownership.RECORD_NAME) is None
 
 
+def test_a_record_written_while_another_step_drops_the_last_key_is_kept(tmp_path):
+    """Seen under parallel test workers: our create met a conflict (another step had made the
+    record), and before our patch that step's drop deleted the record as its last key went."""
+    from types import SimpleNamespace
+
+    from acrx.kube.client import KubeClient
+    from acrx.steps.context import StepContext
+
+    with running_sandbox(tmp_path) as sb:
+        config = SimpleNamespace(cluster=SimpleNamespace(id=sb.seeded.cluster_id), mode="rrsa",
+                                 network=SimpleNamespace(mode="cen"))
+        kube = KubeClient.from_text(sb.sandbox.cluster.kubeconfig_yaml())
+        zone, addon = StepContext(config, None, kube_factory=lambda: kube), StepContext(config, None, kube_factory=lambda: kube)
+        create = kube.create_configmap
+        raced = []
+
+        def create_meets_a_conflict_then_the_record_goes(namespace, name, *args, **kwargs):
+            if name == ownership.RECORD_NAME and not raced:
+                raced.append(True)
+                ownership.record(zone, "pvtz.zone.example")    # the other step makes the record ...
+                create(namespace, name, *args, **kwargs)        # ... so ours conflicts (raises)
+            return create(namespace, name, *args, **kwargs)
+
+        def conflict_then_drop(namespace, name, *args, **kwargs):
+            try:
+                return create_meets_a_conflict_then_the_record_goes(namespace, name, *args, **kwargs)
+            except Exception:
+                ownership.drop(zone, "pvtz.zone.example")       # ... and deletes it as its last key goes
+                raise
+
+        kube.create_configmap = conflict_then_drop
+        ownership.record(addon, "cs.addon.x")
+        kube.create_configmap = create
+        assert raced and list(_configmap(sb, ownership.RECORD_NAME)["data"]) == ["cs.addon.x"]
+
+
 # -- item 9: the key in the ConfigMap is the pull user's ----------------------------------------------
 def test_access_key_planner_refuses_a_key_of_another_user():
     from acrx.errors import PreflightError

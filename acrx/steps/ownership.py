@@ -152,19 +152,22 @@ def record(ctx, address: str, **details: Any) -> None:
     key = record_key(address)
     kube = ctx.kube()
     try:
-        try:
-            kube.patch_configmap_data(RECORD_NAMESPACE, RECORD_NAME, {key: value})
-            return
-        except KubeError as exc:
-            if not exc.not_found:
-                raise
-        try:
-            kube.create_configmap(RECORD_NAMESPACE, RECORD_NAME, {key: value}, labels=RECORD_LABELS,
-                                  annotations=RECORD_ANNOTATIONS)
-        except KubeError as exc:
-            if not exc.conflict:    # made meanwhile by a parallel write: add our key to it
-                raise
-            kube.patch_configmap_data(RECORD_NAMESPACE, RECORD_NAME, {key: value})
+        # Another step of the run may create the record (conflict: patch it) or delete it as its
+        # last key goes (drop(): not found, create it again) between our two calls: go round.
+        for attempt in range(5):
+            try:
+                kube.patch_configmap_data(RECORD_NAMESPACE, RECORD_NAME, {key: value})
+                return
+            except KubeError as exc:
+                if not exc.not_found or attempt == 4:
+                    raise
+            try:
+                kube.create_configmap(RECORD_NAMESPACE, RECORD_NAME, {key: value}, labels=RECORD_LABELS,
+                                      annotations=RECORD_ANNOTATIONS)
+                return
+            except KubeError as exc:
+                if not exc.conflict or attempt == 4:
+                    raise
     finally:
         ctx.forget(_MEMO)
 
