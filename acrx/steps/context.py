@@ -85,6 +85,12 @@ class StepContext:
         with self._lock:
             return key in self._memo or key in self._failed
 
+    def answer(self, key: str, default: Any = None) -> Any:
+        """What `key` holds, without reading: `default` when it is not read yet or its read failed
+        (the error stays for the key's reader). For planners deciding what to read ahead next."""
+        with self._lock:
+            return self._memo.get(key, default)
+
     def prefetch(self, reads: dict[str, Callable[[], Any]]) -> None:
         """Read `reads` (memo key -> read) side by side into the memo; see acrx.steps.prefetch."""
         from acrx.steps.prefetch import prefetch

@@ -71,13 +71,15 @@ def addon_reads(ctx) -> list[Callable[[], Any]]:
 
 def network_reads(ctx, mode: str) -> list[Callable[[], Any]]:
     """The network planner's reads that need only the cluster's detail or the registry's side
-    (public reads nothing beyond discovery; cen's own reads are acrx.steps.network.cen's)."""
+    (public reads nothing beyond discovery; cen's in rounds: acrx.steps.network.cen_reads)."""
     from acrx.steps.network import peering
 
     if mode == "peering":
         return [lambda: peering.prefetch(ctx)]
     if mode == "cen":
-        return [lambda: peering.return_path_prefetch(ctx)]
+        from acrx.steps.network import cen_reads
+
+        return [lambda: peering.return_path_prefetch(ctx), lambda: cen_reads.prefetch(ctx)]
     return []
 
 

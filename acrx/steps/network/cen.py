@@ -19,7 +19,7 @@ from __future__ import annotations
 from acrx import facts
 from acrx.errors import AcrxError, PreflightError
 from acrx.plan.change import Action, Change, Ref
-from acrx.steps.network import cen_hub, cen_tables, cen_zones, dns, link
+from acrx.steps.network import cen_hub, cen_reads, cen_tables, cen_zones, dns, link
 from acrx.steps.network.common import MARK_TAGS, client_token, is_marked, keep_reason, marked_name, plan_route
 from acrx.steps.network.discovery import cbn_api, cluster_net, registry_net
 from acrx.steps.network.preflight import check_same_region, route_destinations
@@ -51,7 +51,8 @@ def _cen(ctx, place: cen_hub.CenPlace, region: str) -> tuple[Change, object, boo
 
 def _router(ctx, owner, cbn, cen_id, exists: bool, region: str, layout: str) -> tuple[Change, object]:
     addr = _tr_addr(region)
-    routers = ctx.memo(f"net:trs:{cen_id}:{region}", lambda: cbn.transit_routers(cen_id, region)) if exists else []
+    routers = ctx.memo(cen_reads.routers_key(cen_id, region), lambda: cbn.transit_routers(cen_id, region)) \
+        if exists else []
     if routers:
         tr = routers[0]
         observed = {"transit_router_id": tr.id, "region": region}
@@ -69,8 +70,8 @@ def _attachment(ctx, cbn, *, cen_id, exists, alias, owner_alias, region, vpc_id,
     addr = f"{ATTACH}.{vpc_id}"
     # One list of the CEN's attachments serves both VPCs (and, through the fleet's read memo, every
     # cluster on the hub): one read per resource, not one per cluster and VPC.
-    found = [a for a in ctx.memo(f"net:atts:{cen_id}", lambda: cbn.vpc_attachments(cen_id)) if a.vpc_id == vpc_id] \
-        if exists else []
+    found = [a for a in ctx.memo(cen_reads.attachments_key(cen_id), lambda: cbn.vpc_attachments(cen_id))
+             if a.vpc_id == vpc_id] if exists else []
     if found:
         att = found[0]
         observed = {"attachment_id": att.id, "vpc_id": vpc_id, "status": att.status}
@@ -100,6 +101,7 @@ def plan_cen(ctx) -> list[Change]:
     cluster, registry = cluster_net(ctx), registry_net(ctx)
     check_same_region(cluster, registry, "cen")      # preflight's rule, here too: no path is planned across
     region = cluster.region             # == registry.region (preflight.check_same_region)
+    cen_reads.prefetch(ctx)             # the reads below, in rounds (the warm-up has begun them)
     place = cen_hub.find(ctx, cluster.alias, registry.alias, region)[0]
     owner = place.owner
     cbn = cbn_api(ctx, owner, region)
@@ -154,7 +156,7 @@ def _refuse_second_cen(ctx, registry, vpc_id: str, hub_id) -> None:
     InvalidOperation.ChildInstanceAlreadyAttached; the transit-router API's rule is not, and the
     sandbox takes the same, stricter, reading). Stop before any write instead of half-way."""
     api = cbn_api(ctx, registry.alias, registry.region)
-    grants = ctx.memo(f"net:grants:{vpc_id}", lambda: api.grants_of_vpc(vpc_id, registry.region))
+    grants = ctx.memo(cen_reads.grants_key(vpc_id), lambda: api.grants_of_vpc(vpc_id, registry.region))
     other = next((g for g in grants if g.cen_id != hub_id), None)
     if other is not None:
         raise PreflightError(
@@ -168,7 +170,7 @@ def _refuse_second_cen(ctx, registry, vpc_id: str, hub_id) -> None:
 def _grant(ctx, alias: str, region: str, vpc_id: str, cen_id, exists: bool, owner_uid: str) -> Change:
     addr = f"{GRANT}.{vpc_id}"
     api = cbn_api(ctx, alias, region)
-    grants = ctx.memo(f"net:grants:{vpc_id}", lambda: api.grants_of_vpc(vpc_id, region)) if exists else []
+    grants = ctx.memo(cen_reads.grants_key(vpc_id), lambda: api.grants_of_vpc(vpc_id, region)) if exists else []
     after = {"vpc_id": vpc_id, "cen_id": cen_id, "cen_owner_id": owner_uid}
     if any(g.cen_id == cen_id for g in grants):
         return Change(addr, Action.NOOP, after, after, account=alias, kind=GRANT,

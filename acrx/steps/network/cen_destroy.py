@@ -52,6 +52,9 @@ def _blocked(routes: list[Change], hop_id) -> bool:
 def plan_cen(ctx, cluster, side, routes) -> list[Change]:
     reg = side["reg"]
     places = cen_hub.find(ctx, cluster.alias, reg.account, cluster.region, for_destroy=True)
+    # what each CEN holds (attachments, peer attachments, routers), every list read side by side:
+    # each place reads all three; an error waits where its list is read
+    ctx.prefetch({key: read for place in places for key, read in _lists(ctx, place, cluster.region).items()})
     changes: list[Change] = []
     for place in places:
         sfx = f".{place.cen.id}" if len(places) > 1 else ""
@@ -60,6 +63,19 @@ def plan_cen(ctx, cluster, side, routes) -> list[Change]:
         else:
             changes += _plan_shared(ctx, place, cluster, side, routes, sfx)
     return changes
+
+
+def _lists(ctx, place, region: str) -> dict:
+    cbn, cen_id = cbn_api(ctx, place.owner, region), place.cen.id
+    return {f"destroy:cen:atts:{cen_id}": lambda: cbn.vpc_attachments(cen_id),
+            f"destroy:cen:peers:{cen_id}": lambda: cbn.peer_attachments(cen_id),
+            f"destroy:cen:trs:{cen_id}": lambda: cbn.transit_routers(cen_id)}
+
+
+def _read(ctx, place, region: str, what: str) -> list:
+    """A CEN's list (what: atts | peers | trs), read once a run."""
+    key = f"destroy:cen:{what}:{place.cen.id}"
+    return ctx.memo(key, _lists(ctx, place, region)[key])
 
 
 def _attachment_address(att, sfx: str) -> str:
@@ -75,9 +91,7 @@ def _delete_attachment(place, att, region: str, address: str, routes) -> Change:
 
 def _plan_shared(ctx, place, cluster, side, routes, sfx: str) -> list[Change]:
     cen, owner, region, reg = place.cen, place.owner, cluster.region, side["reg"]
-    cbn = cbn_api(ctx, owner, region)
-    atts = ctx.memo(f"destroy:cen:atts:{cen.id}", lambda: cbn.vpc_attachments(cen.id))
-    peers = ctx.memo(f"destroy:cen:peers:{cen.id}", lambda: cbn.peer_attachments(cen.id))
+    atts, peers = _read(ctx, place, region, "atts"), _read(ctx, place, region, "peers")
     reg_uid = ctx.uid(reg.account)
     b_vpcs = {link.vpc_id for link in side["links"]} or {a.vpc_id for a in atts if a.vpc_owner_id == reg_uid}
     b_vpcs.discard(cluster.vpc.id)
@@ -111,7 +125,7 @@ def _plan_shared(ctx, place, cluster, side, routes, sfx: str) -> list[Change]:
         for att in b_atts:
             changes.append(_keep(_attachment_address(att, sfx), owner, why,
                                  {"attachment_id": att.id, "vpc_id": att.vpc_id, "status": att.status}))
-        for tr in cbn.transit_routers(cen.id):
+        for tr in _read(ctx, place, region, "trs"):
             changes.append(_keep(f"cen.transit_router.{tr.region}{sfx}", owner, why,
                                  {"transit_router_id": tr.id, "region": tr.region}))
         changes.append(_keep(f"cen.instance{sfx}", owner, why if place.owned else _adopted_cen(cen),
@@ -131,7 +145,7 @@ def _plan_shared(ctx, place, cluster, side, routes, sfx: str) -> list[Change]:
             grants += _revoke(ctx, reg.account, reg.region, att.vpc_id, cen.id, ctx.uid(owner), [address], sfx,
                               changes, "the grant of B's VPC to acrx's CEN, whose attachment goes")
     routers = []
-    for tr in cbn.transit_routers(cen.id):
+    for tr in _read(ctx, place, region, "trs"):
         address = f"cen.transit_router.{tr.region}{sfx}"
         before = {"transit_router_id": tr.id, "region": tr.region}
         if not is_marked(tr.name) or kept_children:
@@ -179,12 +193,11 @@ def _revoke(ctx, alias: str, region: str, vpc_id: str, cen_id: str, owner_uid: s
 def _plan_whole(ctx, place, cluster, side, routes, sfx: str) -> list[Change]:
     """An older acrx's per-cluster CEN: all of acrx's in it goes, the CEN last."""
     cen, owner, region = place.cen, place.owner, cluster.region
-    cbn = cbn_api(ctx, owner, region)
     changes: list[Change] = []
     kept_children = False
     deleted: dict[str, list[str]] = {}
     ids: list[str] = []
-    for att in cbn.vpc_attachments(cen.id) + [*cbn.peer_attachments(cen.id)]:
+    for att in _read(ctx, place, region, "atts") + [*_read(ctx, place, region, "peers")]:
         address = _attachment_address(att, sfx)
         if address in ids:
             address = f"{address}.{att.id}"
@@ -206,7 +219,7 @@ def _plan_whole(ctx, place, cluster, side, routes, sfx: str) -> list[Change]:
             grants += _revoke(ctx, reg.account, reg.region, link.vpc_id, cen.id, ctx.uid(owner), deps, sfx, changes,
                               "the grant of B's VPC to acrx's CEN, which is deleted")
     routers = []
-    for tr in cbn.transit_routers(cen.id):
+    for tr in _read(ctx, place, region, "trs"):
         address = f"cen.transit_router.{tr.region}{sfx}"
         before = {"transit_router_id": tr.id, "region": tr.region}
         if not is_marked(tr.name):

@@ -51,11 +51,41 @@ def old_name(ctx) -> str:
     return marked_name(ctx.config.cluster.id)
 
 
+def cens_key(name: str) -> str:
+    return f"net:cens:{name}"
+
+
+def _marked_in(cens, name: str):
+    found = [c for c in cens if c.name == name and is_marked(c.name, c.tags)]
+    return found[0] if found else None
+
+
 def _marked_named(ctx, alias: str, region: str, name: str):
     api = cbn_api(ctx, alias, region)
-    found = [c for c in ctx.memo(f"net:cens:{name}", lambda: api.list_cens(name=name))
-             if c.name == name and is_marked(c.name, c.tags)]
-    return found[0] if found else None
+    return _marked_in(ctx.memo(cens_key(name), lambda: api.list_cens(name=name)), name)
+
+
+def answered(ctx, registry_alias: str) -> bool:
+    """find (without network.cen_id) reads nothing more: its lookups are answered in the memo
+    (none waits with an error). For the planner's read-ahead (cen_reads.py)."""
+    old = ctx.answer(cens_key(old_name(ctx)))
+    if old is None:
+        return False
+    return _marked_in(old, old_name(ctx)) is not None or ctx.answer(cens_key(hub_name(ctx, registry_alias))) is not None
+
+
+def look_both(ctx, cluster_alias: str, registry_alias: str, region: str) -> None:
+    """The old layout's CEN (cluster's account) and the hub (registry's) looked up side by side:
+    they need nothing from each other. A plan on the old layout reads the hub's name once more than
+    in sequence (DescribeCens, answering nothing it uses); every other plan saves a round. An error
+    waits in the memo for the lookup that needs it (none for the hub's when the old CEN is found)."""
+    try:
+        hub = hub_name(ctx, registry_alias)
+    except Exception:   # the registry account's uid: find meets its error where it reads it
+        return
+    old = old_name(ctx)
+    ctx.prefetch({cens_key(old): lambda: cbn_api(ctx, cluster_alias, region).list_cens(name=old),
+                  cens_key(hub): lambda: cbn_api(ctx, registry_alias, region).list_cens(name=hub)})
 
 
 def configured_owner(ctx, cen_id: str, aliases: list[str], region: str):
@@ -73,6 +103,8 @@ def find(ctx, cluster_alias: str, registry_alias: str, region: str, *, for_destr
     per-cluster CEN and the hub may both exist when a cluster was set up before the hub)."""
     places: list[CenPlace] = []
     configured = ctx.config.network.cen_id
+    if for_destroy or not configured:   # setup with network.cen_id looks at that CEN alone
+        look_both(ctx, cluster_alias, registry_alias, region)
     if configured:
         aliases = [registry_alias, cluster_alias, *ctx.config.accounts]
         owner, cen = configured_owner(ctx, configured, aliases, region)

@@ -25,13 +25,21 @@ LINKS = (("association", "cen.association", "associated with the router's route 
          ("propagation", "cen.propagation", "its routes are learned into the router's route table"))
 
 
+def table_key(transit_router_id: str) -> str:
+    return f"net:trtable:{transit_router_id}"
+
+
+def links_key(kind: str, table: str) -> str:
+    return f"net:trlinks:{kind}:{table}"
+
+
 def plan_links(ctx, *, alias: str, region: str, key: str, attachment_id, transit_router_id,
                depends_on: tuple[str, ...]) -> list[Change]:
     """The association and the propagation of one attachment on the router `transit_router_id`
     (in `region`); ids are Refs when the attachment or the router is made by this plan."""
     known = not isinstance(attachment_id, Ref) and not isinstance(transit_router_id, Ref)
     api = cbn_api(ctx, alias, region)
-    table = ctx.memo(f"net:trtable:{transit_router_id}", lambda: api.system_route_table(transit_router_id)) \
+    table = ctx.memo(table_key(transit_router_id), lambda: api.system_route_table(transit_router_id)) \
         if known else None
     changes = []
     for kind, prefix, why in LINKS:
@@ -41,7 +49,7 @@ def plan_links(ctx, *, alias: str, region: str, key: str, attachment_id, transit
                 "transit_router_id": transit_router_id}
         status = None
         if table:
-            links = ctx.memo(f"net:trlinks:{kind}:{table}", lambda k=kind: api.route_table_links(k, table))
+            links = ctx.memo(links_key(kind, table), lambda k=kind: api.route_table_links(k, table))
             status = links.get(attachment_id)
         if status == ACTIVE:
             changes.append(Change(address, Action.NOOP, after, after, account=alias, kind=KIND,
@@ -70,5 +78,5 @@ def apply_link(ctx, change, actx) -> dict:
         return api.route_table_links(kind, table, attachment).get(attachment) == ACTIVE
 
     actx.wait_until(active, what=f"{kind} of {attachment} in {table}", budget_s=ctx.options.wait_budget_s)
-    ctx.forget(f"net:trlinks:{kind}:{table}")
+    ctx.forget(links_key(kind, table))
     return {"attachment_id": attachment, "route_table_id": table, "status": ACTIVE}

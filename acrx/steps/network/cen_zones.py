@@ -19,24 +19,49 @@ from acrx.steps.network import zone_vswitch
 from acrx.steps.network.discovery import vpc_api
 
 
+def zones_key(region: str) -> str:
+    return f"net:trzones:{region}"
+
+
+def vswitches_key(alias: str, region: str, vpc_id: str) -> str:
+    return f"net:vswitches:{alias}:{region}:{vpc_id}"
+
+
+def _needed(zones) -> int:
+    return 2 if zones["master"] and zones["slave"] else 1
+
+
+def _take(mappings: list, offered, vswitch) -> None:
+    used = {z for _, z in mappings}
+    if (not offered or vswitch.zone_id in offered) and vswitch.zone_id not in used \
+            and len(mappings) < facts.MAX_ZONE_MAPPINGS:
+        mappings.append((vswitch.id, vswitch.zone_id))
+
+
+def lists_vswitches(zones, preferred) -> bool:
+    """zone_mappings reads the VPC's vSwitch list: the preferred vSwitches miss a zone it needs
+    (for the planner's read-ahead, cen_reads.py)."""
+    mappings: list[tuple[str, str]] = []
+    for vswitch in preferred:
+        _take(mappings, zones["available"], vswitch)
+    return len(mappings) < _needed(zones)
+
+
 def zone_mappings(ctx, cbn, *, alias: str, region: str, vpc_id: str, preferred, created: list | None = None) \
         -> list[tuple[str, str]]:
     """The (vSwitch, zone) pairs to map; a vSwitch change acrx must make first is appended to `created`."""
-    zones = ctx.memo(f"net:trzones:{region}", lambda: cbn.transit_router_zones(region))
+    zones = ctx.memo(zones_key(region), lambda: cbn.transit_router_zones(region))
     offered = zones["available"]
-    needed = 2 if zones["master"] and zones["slave"] else 1
+    needed = _needed(zones)
     mappings: list[tuple[str, str]] = []
 
     def take(vswitch) -> None:
-        used = {z for _, z in mappings}
-        if (not offered or vswitch.zone_id in offered) and vswitch.zone_id not in used \
-                and len(mappings) < facts.MAX_ZONE_MAPPINGS:
-            mappings.append((vswitch.id, vswitch.zone_id))
+        _take(mappings, offered, vswitch)
 
     for vswitch in preferred:
         take(vswitch)
     if len(mappings) < needed:
-        others = ctx.memo(f"net:vswitches:{alias}:{region}:{vpc_id}",
+        others = ctx.memo(vswitches_key(alias, region, vpc_id),
                           lambda: vpc_api(ctx, alias, region).list_vswitches(vpc_id))
         for zone in [*zones["master"], *zones["slave"], *offered]:
             if len(mappings) >= needed:
@@ -47,7 +72,7 @@ def zone_mappings(ctx, cbn, *, alias: str, region: str, vpc_id: str, preferred, 
     have = {z for _, z in mappings}
     missing = [z for z in dict.fromkeys([*zones["master"], *zones["slave"], *offered]) if z not in have]
     if len(mappings) < needed and ctx.config.network.create_zone_vswitch and created is not None:
-        others = ctx.memo(f"net:vswitches:{alias}:{region}:{vpc_id}",
+        others = ctx.memo(vswitches_key(alias, region, vpc_id),
                           lambda: vpc_api(ctx, alias, region).list_vswitches(vpc_id))
         for zone in missing[:needed - len(mappings)]:
             made = zone_vswitch.plan_create(ctx, alias=alias, region=region, vpc_id=vpc_id, zone=zone,

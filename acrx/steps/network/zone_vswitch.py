@@ -96,7 +96,11 @@ def plan_destroy(ctx, vpcs, cen: list[Change]) -> list[Change]:
     still finds the CEN and looks again; kept while an attachment acrx keeps (adopted, or the hub's
     attachment of B's VPC that other clusters still use) may map it."""
     changes = []
-    for alias, region, vpc_id in dict.fromkeys(vpcs):
+    vpcs = list(dict.fromkeys(vpcs))
+    # the VPCs' lists side by side (an error waits for the loop below, which meets it in order)
+    ctx.prefetch({f"net:vswitches:{alias}:{region}:{vpc_id}": lambda a=alias, r=region, v=vpc_id:
+                  vpc_api(ctx, a, r).list_vswitches(v) for alias, region, vpc_id in vpcs})
+    for alias, region, vpc_id in vpcs:
         api = vpc_api(ctx, alias, region)
         for vswitch in ctx.memo(f"net:vswitches:{alias}:{region}:{vpc_id}", lambda: api.list_vswitches(vpc_id)):
             if not owned(vswitch):
