@@ -18,6 +18,7 @@ class Call:
     error_code: str | None
     started: float
     ended: float
+    session: str | None = None   # the caller's role session name, when it called as an assumed role
 
 
 class CallLog:

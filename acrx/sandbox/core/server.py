@@ -161,7 +161,8 @@ class _Handler(BaseHTTPRequestHandler):
             if route is not None:
                 world.calls.record(Call(route.service, route.action,
                                         req.principal.account if req.principal else None, req.region,
-                                        route.writes and not replayed, status, error_code, started, time.time()))
+                                        route.writes and not replayed, status, error_code, started, time.time(),
+                                        req.principal.session if req.principal else None))
             if reply is None:
                 self._drop()
             else:
