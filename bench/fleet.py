@@ -10,7 +10,9 @@ For each size, in a fresh process holding the sandbox: a full `acrx fleet setup 
 run as a child process (the CLI as a user runs it, start-up included); for each, the wall time,
 the API calls, the calls per cluster, the wall time against the single-cluster figure of the
 same run, acrx's CPU time and peak RSS (os.wait4 on the child). "sandbox RSS" is the process holding the sandbox (one Kubernetes API server per
-cluster); "throttled" counts the sandbox's refusals.
+cluster); "throttled" counts the sandbox's refusals. The pacing floor is the least wall time acrx's
+token buckets allow for the calls a no-change plan made (pacing_floor): with 34 clusters in an
+account, CS's 35/10(s) per API bounds a 100-cluster plan at ~9.6 s however little CPU it takes.
 """
 
 from __future__ import annotations
@@ -32,6 +34,27 @@ from pathlib import Path
 RECONCILE_S = 5.0
 
 
+def pacing_floor(calls) -> tuple[float, str]:
+    """The shortest wall acrx's own pacing allows for `calls` (sandbox Call records): per account,
+    region and API, the calls beyond the bucket's burst at acrx's share of the published rate
+    (acrx.cloud.ratelimit, acrx.cloud.api_limits), the slowest of them; and which one that is.
+    A floor that ignores the order calls depend on, so the real wall is above it."""
+    from collections import Counter
+
+    from acrx.cloud.api_limits import region_key, windows_for
+    from acrx.cloud.ratelimit import SHARE
+
+    worst, which = 0.0, "-"
+    counts = Counter((c.account, f"{c.service}:{c.action}", region_key(f"{c.service}:{c.action}", c.region))
+                     for c in calls)
+    for (account, action, _), n in counts.items():
+        for limit, period in windows_for(action):
+            seconds = max(0.0, n - max(1.0, limit * (1 - SHARE))) / (limit / period * SHARE)
+            if seconds > worst:
+                worst, which = seconds, f"{action} x{n} in one account at {limit}/{period:g}s"
+    return round(worst, 2), which
+
+
 def _run(sandbox, state: Path, env: dict, args: list[str], parallelism: int | None, clusters: int) -> dict:
     mark = sandbox.world.calls.mark()
     started = time.monotonic()
@@ -44,7 +67,8 @@ def _run(sandbox, state: Path, env: dict, args: list[str], parallelism: int | No
     calls = sandbox.world.calls.since(mark)
     return {"exit": os.waitstatus_to_exitcode(status), "wall_s": round(wall, 2), "calls": len(calls),
             "reads": sum(1 for c in calls if not c.writes), "calls_per_cluster": round(len(calls) / clusters, 1),
-            "acrx_rss_mb": round(usage.ru_maxrss / 1024, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2)}
+            "acrx_rss_mb": round(usage.ru_maxrss / 1024, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+            "floor": pacing_floor(calls)}
 
 
 def one(clusters: int, accounts: int, latency: float, parallelism: int | None, repeat: int = 3,
@@ -117,6 +141,8 @@ def main() -> int:
                   f"{r['acrx_rss_mb']:>11} {row['process_rss_mb']:>14}")
     print("no-change plan walls (s), sorted, per size: "
           + "; ".join(f"{row['clusters']}: {row['plan']['walls']}" for row in rows))
+    print("pacing floor of each no-change plan (acrx's share of the published limits; the wall is above it): "
+          + "; ".join(f"{row['clusters']}: {row['plan']['floor'][0]} s ({row['plan']['floor'][1]})" for row in rows))
     if base:
         last = rows[-1]
         print(f"targets: {last['clusters']}-cluster plan {last['plan']['wall_s'] / base['plan']:.2f}x the 1-cluster "
