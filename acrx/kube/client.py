@@ -19,12 +19,14 @@ import ssl
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from collections.abc import Mapping
+from typing import Any, Callable
 
 import yaml
 
 from acrx import cancel
 from acrx.kube.errors import KubeconfigError, KubeError
+from acrx.yamltext import safe_load
 
 DEFAULT_TIMEOUT = (5.0, 30.0)   # (connect, read) seconds for one API call
 _STRIP = ("data", "stringData")
@@ -175,7 +177,7 @@ class KubeClient:
     def from_text(cls, text: str, *, context: str | None = None) -> "KubeClient":
         """From kubeconfig YAML held in memory (e.g. DescribeClusterUserKubeconfig's config)."""
         try:
-            config = yaml.safe_load(text or "")
+            config = safe_load(text or "")
         except yaml.YAMLError:
             raise KubeconfigError("the kubeconfig is not valid YAML") from None
         return cls.from_dict(config, context=context)
@@ -188,7 +190,7 @@ class KubeClient:
         except OSError as exc:
             raise KubeconfigError(f"cannot read kubeconfig {file}: {exc.strerror}") from None
         try:
-            config = yaml.safe_load(text)
+            config = safe_load(text)
         except yaml.YAMLError:
             raise KubeconfigError(f"{file} is not valid YAML") from None
         return cls.from_dict(config, base_dir=file.parent.resolve(), context=context)

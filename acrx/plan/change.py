@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Any, Iterator, Mapping
+from collections.abc import Mapping   # isinstance on typing.Mapping costs ~5% of a fleet plan's CPU
+from typing import Any, Iterator
 
 KNOWN_AFTER_APPLY = "(known after apply)"
 SENSITIVE = "(sensitive)"

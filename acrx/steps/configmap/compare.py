@@ -8,12 +8,14 @@ field: `acr-registry-info.cri-xxx.domains: a -> b`. AccessKey secrets are shown 
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import yaml
 
 from acrx import facts
 from acrx.plan.change import Ref, Sensitive
+from acrx.yamltext import safe_load
 
 MANAGED_KEYS = (facts.CM_SERVICE_ACCOUNT, facts.CM_WATCH_NAMESPACE, facts.CM_EXPIRING_THRESHOLD,
                 facts.CM_NOTIFY_EMAIL, facts.CM_REGISTRY_INFO, facts.CM_RRSA)
@@ -25,7 +27,7 @@ def parse_yaml(text: Any) -> Any:
     if not isinstance(text, str):
         return text
     try:
-        return yaml.safe_load(text)
+        return safe_load(text)
     except yaml.YAMLError:
         return text   # unparseable: compared and shown as the raw string
 
