@@ -21,7 +21,6 @@ from acrx.plan.change import Action, Change
 from acrx.plan.fleet import is_shared, is_shared_in_destroy, shared_key
 from acrx.plan.plan import Plan
 
-from acrx.cli.fleet_defaults import DEFAULT_PARALLELISM  # noqa: F401  (the pool size, and why)
 # Worst first: an interruption, an error, a verification failure, bad input, changes pending, ok.
 _SEVERITY = [130, 1, 4, 2, 3, 0]
 

@@ -8,14 +8,13 @@ call (acrx.cloud.ratelimit) and retries throttling answers.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 LIST_POOL = 4   # accounts x regions listed at once; each listing is a page or two
 
 
 def live_tags(actx, members) -> dict:
     """{cluster_id: {key: value}, or None when the listing of the member's own account and region
     does not hold it} for each member."""
+    from acrx.cli.fleet_flow import pool_map
     from acrx.cli.flow import open_session
 
     groups: dict[tuple[str, str], object] = {}
@@ -28,7 +27,6 @@ def live_tags(actx, members) -> dict:
         rows = session.account(alias).cs_api(region).list_clusters()
         return (alias, region), {row.id: dict(row.tags) for row in rows}
 
-    with ThreadPoolExecutor(max_workers=max(1, min(LIST_POOL, len(groups)))) as pool:
-        listed = dict(pool.map(listing, sorted(groups.items(), key=lambda kv: kv[0])))
+    listed = dict(pool_map(listing, sorted(groups.items(), key=lambda kv: kv[0]), LIST_POOL))
     return {m.cluster_id: listed[(m.config.cluster.account, m.config.cluster.region)].get(m.cluster_id)
             for m in members}
